@@ -1,0 +1,177 @@
+package dev.dockbridge.bridge.docker;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.dockbridge.bridge.tunnel.RemoteStream;
+
+/**
+ * One docker client connection piped byte for byte to one remote stream. Two threads, one per direction;
+ * each reads only after its previous write completed, so neither side is read faster than the other
+ * takes bytes. A half-close travels across (local EOF becomes SSH EOF and back); the connection closes when
+ * both directions have ended or either failed.
+ *
+ * <p>Owns the local socket and the remote stream.
+ */
+final class DockerConnection {
+    private static final Logger log = LoggerFactory.getLogger(DockerConnection.class);
+    private static final int CHUNK = 32 * 1024;
+    private static final long DRAIN_AFTER_ERROR_MS = 5_000;
+
+    private final long id;
+    private final SocketChannel local;
+    private final DockerUpstream upstream;
+    private final ConnectionEvents events;
+    private final AtomicInteger directionsOpen = new AtomicInteger(2);
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile RemoteStream remote;
+
+    DockerConnection(long id, SocketChannel local, DockerUpstream upstream, ConnectionEvents events) {
+        this.id = id;
+        this.local = local;
+        this.upstream = upstream;
+        this.events = events;
+    }
+
+    /** Connects upstream, then runs the local-to-remote direction on this thread and the other on {@code executor}. */
+    void run(Executor executor) {
+        try {
+            remote = upstream.open();
+        } catch (IOException e) {
+            refuse(e);
+            return;
+        } catch (RuntimeException e) {
+            log.warn("docker connection {}: upstream failed: {}", id, e.toString());
+            refuse(new IOException("DockBridge internal error: " + e, e));
+            return;
+        }
+        if (closed.get()) { // the proxy shut down while we waited
+            remote.close();
+            return;
+        }
+        try {
+            executor.execute(this::remoteToLocal);
+        } catch (RuntimeException e) {
+            close();
+            return;
+        }
+        localToRemote();
+    }
+
+    private void localToRemote() {
+        ByteBuffer buffer = ByteBuffer.allocate(CHUNK);
+        try {
+            while (true) {
+                buffer.clear();
+                int n = local.read(buffer);
+                if (n < 0) {
+                    remote.shutdownOutput();
+                    break;
+                }
+                if (n > 0) {
+                    remote.write(buffer.array(), 0, n);
+                    events.bytes(n);
+                }
+            }
+            directionEnded();
+        } catch (IOException e) {
+            fail("local->remote", e);
+        }
+    }
+
+    private void remoteToLocal() {
+        try {
+            byte[] chunk;
+            while ((chunk = remote.read()) != null) {
+                ByteBuffer buffer = ByteBuffer.wrap(chunk);
+                while (buffer.hasRemaining()) {
+                    local.write(buffer);
+                }
+                remote.release(chunk.length);
+                events.bytes(chunk.length);
+            }
+            local.shutdownOutput();
+            directionEnded();
+        } catch (IOException e) {
+            fail("remote->local", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            close();
+        }
+    }
+
+    private void directionEnded() {
+        if (directionsOpen.decrementAndGet() == 0) {
+            close();
+        }
+    }
+
+    private void fail(String direction, IOException e) {
+        if (!closed.get()) {
+            log.debug("docker connection {} {} ended: {}", id, direction, e.toString());
+        }
+        close();
+    }
+
+    /** Answers with the Docker API's error shape, then waits briefly for the client to hang up. */
+    private void refuse(IOException e) {
+        String message = e.getMessage() != null ? e.getMessage() : e.toString();
+        log.warn("docker connection {} refused: {}", id, message);
+        try {
+            ErrorReply.send(local, 502, "Bad Gateway", "dockbridge: " + message);
+            drain();
+        } catch (IOException ignored) {
+            // the client went away; nothing else to tell it
+        } finally {
+            close();
+        }
+    }
+
+    /**
+     * Reads what the client still sends (its request) until it closes, so closing our end does not reset a
+     * connection whose response the client has not read yet.
+     */
+    private void drain() throws IOException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DRAIN_AFTER_ERROR_MS);
+        ByteBuffer sink = ByteBuffer.allocate(8192);
+        local.configureBlocking(false);
+        try (Selector selector = Selector.open()) {
+            local.register(selector, SelectionKey.OP_READ);
+            long left;
+            while ((left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())) > 0) {
+                selector.select(left);
+                selector.selectedKeys().clear();
+                sink.clear();
+                if (local.read(sink) < 0) {
+                    return;
+                }
+            }
+        }
+    }
+
+    void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            local.close();
+        } catch (IOException ignored) {
+            // closing; nothing to do
+        }
+        RemoteStream r = remote;
+        if (r != null) {
+            r.close();
+        }
+        events.closed(this);
+    }
+}

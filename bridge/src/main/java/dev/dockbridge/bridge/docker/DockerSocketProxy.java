@@ -1,0 +1,185 @@
+package dev.dockbridge.bridge.docker;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The local Docker socket: a unix socket (mode 0600) whose every connection is piped to a fresh stream to
+ * the remote Docker API. A byte pipe, not an HTTP proxy, so hijacked connections (attach, exec), streams
+ * and BuildKit sessions pass untouched.
+ *
+ * <p>Plain JDK NIO rather than Netty: Netty's unix-socket channel ignores half-close, and the docker CLI
+ * half-closes after sending stdin. Owns the listening socket, its file and every accepted connection.
+ */
+public final class DockerSocketProxy implements Closeable {
+    private static final Logger log = LoggerFactory.getLogger(DockerSocketProxy.class);
+
+    private final Path socketPath;
+    private final DockerUpstream upstream;
+    private final ProxyListener listener;
+    private final ExecutorService threads;
+    private final Set<DockerConnection> open = ConcurrentHashMap.newKeySet();
+    private final AtomicLong ids = new AtomicLong();
+    private volatile ServerSocketChannel server;
+    private volatile boolean closed;
+
+    /** Observes connections, e.g. to count them as user activity. Called from connection threads. */
+    public interface ProxyListener {
+        ProxyListener NONE = new ProxyListener() { };
+
+        default void opened() {
+        }
+
+        default void bytes(int count) {
+        }
+
+        default void closed() {
+        }
+    }
+
+    public DockerSocketProxy(Path socketPath, DockerUpstream upstream, ProxyListener listener) {
+        this.socketPath = socketPath;
+        this.upstream = upstream;
+        this.listener = listener;
+        AtomicInteger n = new AtomicInteger();
+        this.threads = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "docker-conn-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    public Path socketPath() {
+        return socketPath;
+    }
+
+    /** Number of docker connections open now. */
+    public int openConnections() {
+        return open.size();
+    }
+
+    /**
+     * Binds the socket (replacing a stale file left by a dead daemon) and starts accepting.
+     *
+     * @throws IOException if the socket cannot be bound or another process is serving it
+     */
+    public void start() throws IOException {
+        Path dir = socketPath.toAbsolutePath().getParent();
+        if (!Files.isDirectory(dir)) {
+            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        }
+        removeStaleSocket();
+        ServerSocketChannel channel = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        try {
+            channel.bind(UnixDomainSocketAddress.of(socketPath), 512);
+            Files.setPosixFilePermissions(socketPath, PosixFilePermissions.fromString("rw-------"));
+        } catch (IOException e) {
+            channel.close();
+            throw new IOException("cannot listen on " + socketPath + ": " + e.getMessage(), e);
+        }
+        server = channel;
+        Thread acceptor = new Thread(this::acceptLoop, "docker-socket-accept");
+        acceptor.setDaemon(true);
+        acceptor.start();
+        log.info("docker socket listening on {}", socketPath);
+    }
+
+    private void removeStaleSocket() throws IOException {
+        if (!Files.exists(socketPath)) {
+            return;
+        }
+        if (answers(socketPath)) {
+            throw new IOException("another process is serving " + socketPath + " (is a DockBridge daemon already running?)");
+        }
+        Files.deleteIfExists(socketPath); // nobody answers: a leftover of a daemon that died
+    }
+
+    private static boolean answers(Path socket) {
+        try (SocketChannel probe = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private void acceptLoop() {
+        while (!closed) {
+            SocketChannel client;
+            try {
+                client = server.accept();
+            } catch (ClosedChannelException e) {
+                return;
+            } catch (IOException e) {
+                if (!closed) {
+                    log.warn("docker socket accept failed: {}", e.toString());
+                }
+                continue;
+            }
+            DockerConnection connection = new DockerConnection(ids.incrementAndGet(), client, upstream, events);
+            open.add(connection);
+            listener.opened();
+            try {
+                threads.execute(() -> connection.run(threads));
+            } catch (RuntimeException e) { // executor shut down
+                connection.close();
+            }
+        }
+    }
+
+    private final ConnectionEvents events = new ConnectionEvents() {
+        @Override
+        public void bytes(int count) {
+            listener.bytes(count);
+        }
+
+        @Override
+        public void closed(DockerConnection connection) {
+            if (open.remove(connection)) {
+                listener.closed();
+            }
+        }
+    };
+
+    /** Stops accepting, closes every connection and removes the socket file. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        ServerSocketChannel s = server;
+        if (s != null) {
+            try {
+                s.close();
+            } catch (IOException ignored) {
+                // closing anyway
+            }
+        }
+        for (DockerConnection c : open) {
+            c.close();
+        }
+        threads.shutdownNow();
+        try {
+            Files.deleteIfExists(socketPath);
+        } catch (IOException e) {
+            log.warn("cannot remove {}: {}", socketPath, e.toString());
+        }
+    }
+}

@@ -1,0 +1,245 @@
+package dev.dockbridge.bridge.tunnel;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+
+import org.apache.sshd.client.SshClient;
+import org.apache.sshd.client.channel.AbstractClientChannel;
+import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.common.AttributeRepository.AttributeKey;
+import org.apache.sshd.common.SshConstants;
+import org.apache.sshd.common.channel.exception.SshChannelOpenException;
+import org.apache.sshd.common.session.ConnectionService;
+import org.apache.sshd.core.CoreModuleProperties;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One persistent SSH session to one host, shared by every stream the daemon opens. The session is made on
+ * first use and made again when it was lost; concurrent callers share one connection attempt.
+ *
+ * <p>Thread-safe. The tunnel owns its SSH client and session; {@link #close()} ends both.
+ */
+public final class SshTunnel implements Closeable {
+    private static final Logger log = LoggerFactory.getLogger(SshTunnel.class);
+    private static final AttributeKey<String> HOST_KEY_REFUSAL = new AttributeKey<>();
+
+    private final SshTarget target;
+    private final SshClient client;
+    private final Object lock = new Object();
+    private ClientSession session; // guarded by lock
+    private CompletableFuture<ClientSession> connecting; // guarded by lock
+    private boolean closed; // guarded by lock
+    private volatile boolean streamLocalRefused;
+
+    public SshTunnel(SshTarget target) {
+        this.target = target;
+        this.client = SshClient.setUpDefaultClient();
+        client.setServerKeyVerifier((s, remote, key) -> {
+            String refusal = target.hostKeyTrust().refusal(s, remote, key);
+            if (refusal != null) {
+                s.setAttribute(HOST_KEY_REFUSAL, refusal);
+            }
+            return refusal == null;
+        });
+        client.setKeyIdentityProvider(s -> List.of(target.identity()));
+        CoreModuleProperties.HEARTBEAT_INTERVAL.set(client, target.keepaliveInterval());
+        CoreModuleProperties.HEARTBEAT_NO_REPLY_MAX.set(client, target.keepaliveMaxMisses());
+        // The heartbeat decides when a session is dead; sshd's own idle timeout would cut idle tunnels.
+        CoreModuleProperties.IDLE_TIMEOUT.set(client, Duration.ZERO);
+        client.start();
+    }
+
+    public SshTarget target() {
+        return target;
+    }
+
+    /** Whether a session is open right now (does not connect). */
+    public boolean isConnected() {
+        synchronized (lock) {
+            return session != null && session.isOpen();
+        }
+    }
+
+    /**
+     * Returns the open session, connecting first if there is none. Blocks up to about twice the connect
+     * timeout (connect, then authenticate).
+     */
+    public ClientSession session() throws TunnelException {
+        CompletableFuture<ClientSession> attempt;
+        boolean mine = false;
+        synchronized (lock) {
+            if (closed) {
+                throw new TunnelException(TunnelException.Kind.UNREACHABLE, "DockBridge is shutting down", null);
+            }
+            if (session != null && session.isOpen()) {
+                return session;
+            }
+            if (connecting == null) {
+                connecting = new CompletableFuture<>();
+                mine = true;
+            }
+            attempt = connecting;
+        }
+        if (mine) {
+            connectInto(attempt);
+        }
+        try {
+            return attempt.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TunnelException(TunnelException.Kind.UNREACHABLE, "interrupted while connecting to " + target.address(), e);
+        } catch (ExecutionException e) {
+            throw (TunnelException) e.getCause();
+        }
+    }
+
+    private void connectInto(CompletableFuture<ClientSession> attempt) {
+        try {
+            ClientSession connected = connect();
+            synchronized (lock) {
+                connecting = null;
+                if (closed) {
+                    connected.close(true);
+                } else {
+                    session = connected;
+                }
+            }
+            attempt.complete(connected);
+        } catch (TunnelException e) {
+            synchronized (lock) {
+                connecting = null;
+            }
+            attempt.completeExceptionally(e);
+        } catch (RuntimeException e) {
+            synchronized (lock) {
+                connecting = null;
+            }
+            attempt.completeExceptionally(new TunnelException(TunnelException.Kind.UNREACHABLE,
+                    "cannot connect to " + target.address() + ": " + e, e));
+        }
+    }
+
+    private ClientSession connect() throws TunnelException {
+        long started = System.nanoTime();
+        Duration timeout = target.connectTimeout();
+        ClientSession s;
+        try {
+            s = client.connect(target.user(), target.host(), target.port()).verify(timeout).getClientSession();
+        } catch (IOException e) {
+            throw new TunnelException(TunnelException.Kind.UNREACHABLE,
+                    "cannot reach SSH host " + target.host() + ":" + target.port() + " (" + rootMessage(e) + ")", e);
+        }
+        try {
+            s.auth().verify(timeout);
+        } catch (IOException e) {
+            String refusal = s.getAttribute(HOST_KEY_REFUSAL);
+            s.close(true);
+            if (refusal != null) {
+                throw new TunnelException(TunnelException.Kind.HOST_KEY_REJECTED, refusal, e);
+            }
+            String why = rootMessage(e);
+            if (why.toLowerCase(java.util.Locale.ROOT).contains("authentication")) {
+                throw new TunnelException(TunnelException.Kind.AUTH_FAILED, "SSH host " + target.address()
+                        + " refused the key " + target.identityDescription() + ": add its public key to ~" + target.user()
+                        + "/.ssh/authorized_keys on the host", e);
+            }
+            throw new TunnelException(TunnelException.Kind.UNREACHABLE,
+                    "SSH login to " + target.address() + " failed (" + why + ")", e);
+        }
+        log.info("ssh session open to {} in {} ms (host key {})", target.address(),
+                (System.nanoTime() - started) / 1_000_000, KnownHostsTrust.describe(s.getServerKey()));
+        s.addCloseFutureListener(f -> onSessionClosed(s));
+        return s;
+    }
+
+    private void onSessionClosed(ClientSession s) {
+        synchronized (lock) {
+            if (session == s) {
+                session = null;
+            }
+            if (closed) {
+                return;
+            }
+        }
+        log.warn("ssh session to {} closed; the next connection reconnects", target.address());
+    }
+
+    /**
+     * Opens a stream to a unix socket on the host: an OpenSSH stream-local channel, or, if the server
+     * refuses those, {@code docker system dial-stdio} (meant for the Docker socket only).
+     */
+    public RemoteStream openUnixSocket(String path) throws TunnelException {
+        ClientSession s = session();
+        if (!streamLocalRefused) {
+            StreamLocalChannel channel = new StreamLocalChannel(path);
+            try {
+                open(s, channel);
+                return new ChannelRemoteStream(channel);
+            } catch (SshChannelOpenException e) {
+                if (e.getReasonCode() != SshConstants.SSH_OPEN_ADMINISTRATIVELY_PROHIBITED
+                        && e.getReasonCode() != SshConstants.SSH_OPEN_UNKNOWN_CHANNEL_TYPE) {
+                    throw new TunnelException(TunnelException.Kind.CHANNEL_REFUSED, "cannot connect to " + path + " on "
+                            + target.host() + " (" + e.getMessage() + "): is Docker running there, and is remote.docker_socket right?", e);
+                }
+                streamLocalRefused = true;
+                log.warn("{} refuses stream-local forwarding ({}); using 'docker system dial-stdio', which sshd's MaxSessions limits",
+                        target.host(), e.getMessage());
+            } catch (IOException e) {
+                throw channelFailure(path, e);
+            }
+        }
+        DialStdioChannel channel = new DialStdioChannel(path);
+        try {
+            open(s, channel);
+        } catch (IOException e) {
+            throw channelFailure(path, e);
+        }
+        return new ChannelRemoteStream(channel);
+    }
+
+    private TunnelException channelFailure(String path, IOException e) {
+        return new TunnelException(TunnelException.Kind.UNREACHABLE,
+                "cannot open a channel to " + path + " on " + target.host() + " (" + rootMessage(e) + ")", e);
+    }
+
+    private void open(ClientSession s, AbstractClientChannel channel) throws IOException {
+        try {
+            s.getService(ConnectionService.class).registerChannel(channel);
+            channel.open().verify(target.connectTimeout());
+        } catch (IOException | RuntimeException e) {
+            channel.close(true);
+            throw e;
+        }
+    }
+
+    static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        String message = t.getMessage();
+        return message == null || message.isBlank() ? t.getClass().getSimpleName() : message;
+    }
+
+    @Override
+    public void close() {
+        ClientSession s;
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            s = session;
+            session = null;
+        }
+        if (s != null) {
+            s.close(true);
+        }
+        client.stop();
+    }
+}

@@ -1,0 +1,81 @@
+package dev.dockbridge.cli;
+
+import java.io.PrintWriter;
+import java.lang.reflect.Constructor;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Map;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import dev.dockbridge.cli.command.DockBridgeCommand;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+
+/** Entry point: builds the command line and maps every failure to one line on stderr and an exit code. */
+public final class Main {
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
+        PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
+        CliContext ctx = new CliContext(System.getenv(), Path.of(System.getProperty("user.home")), out, err);
+        int code = run(ctx, args);
+        out.flush();
+        err.flush();
+        System.exit(code);
+    }
+
+    /** Runs one command in-process; tests use this seam with captured streams. */
+    public static int run(CliContext ctx, String... args) {
+        return commandLine(ctx).execute(args);
+    }
+
+    static CommandLine commandLine(CliContext ctx) {
+        DockBridgeCommand root = new DockBridgeCommand();
+        CommandLine cl = new CommandLine(root, new ContextFactory(ctx));
+        cl.setOut(ctx.out());
+        cl.setErr(ctx.err());
+        cl.setExecutionStrategy(parsed -> {
+            if (root.debug) {
+                ((Logger) LoggerFactory.getLogger("dev.dockbridge")).setLevel(Level.DEBUG);
+            }
+            return new CommandLine.RunLast().execute(parsed);
+        });
+        cl.setParameterExceptionHandler((ex, args) -> {
+            ctx.err().println("dockbridge: " + ex.getMessage());
+            CommandLine.UnmatchedArgumentException.printSuggestions(ex, ctx.err());
+            ctx.err().println("Run '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help' for usage.");
+            return ExitCodes.USAGE;
+        });
+        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            if (ex instanceof UserException user) {
+                ctx.err().println("dockbridge: " + user.getMessage());
+                if (root.debug && user.getCause() != null) {
+                    user.getCause().printStackTrace(ctx.err());
+                }
+                return user.exitCode();
+            }
+            ctx.err().println("dockbridge: internal error: " + ex + (root.debug ? "" : " (run with --debug for the stack trace)"));
+            if (root.debug) {
+                ex.printStackTrace(ctx.err());
+            }
+            return ExitCodes.FAILURE;
+        });
+        return cl;
+    }
+
+    /** Gives commands the {@link CliContext} through their constructor. */
+    private record ContextFactory(CliContext ctx) implements CommandLine.IFactory {
+        @Override
+        public <K> K create(Class<K> cls) throws Exception {
+            try {
+                Constructor<K> withContext = cls.getDeclaredConstructor(CliContext.class);
+                return withContext.newInstance(ctx);
+            } catch (NoSuchMethodException e) {
+                return CommandLine.defaultFactory().create(cls);
+            }
+        }
+    }
+}

@@ -1,0 +1,96 @@
+package dev.dockbridge.cli.config;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+/**
+ * The configuration file's schema ({@code config.yaml}); field names map to snake_case keys. Absent
+ * sections and keys take the documented defaults; {@code profiles} holds per-profile overrides of the
+ * same keys.
+ */
+public record DockBridgeConfig(
+        Provider provider,
+        Local local,
+        Ssh ssh,
+        Remote remote,
+        Hetzner hetzner,
+        Idle idle,
+        Forward forward,
+        Map<String, DockBridgeConfig> profiles) {
+
+    public DockBridgeConfig {
+        provider = provider == null ? Provider.HETZNER : provider;
+        local = local == null ? new Local(null) : local;
+        ssh = ssh == null ? new Ssh(null, null, null, null, null, null, null, null, null) : ssh;
+        remote = remote == null ? new Remote(null) : remote;
+        hetzner = hetzner == null ? new Hetzner(null, null, null, null, null, null) : hetzner;
+        idle = idle == null ? new Idle(null, null) : idle;
+        forward = forward == null ? new Forward(null, null) : forward;
+        profiles = profiles == null ? Map.of() : profiles;
+    }
+
+    public enum Provider {
+        @JsonProperty("hetzner") HETZNER,
+        @JsonProperty("ssh") SSH
+    }
+
+    public enum HostKeyPolicy {
+        /** Only keys already in known_hosts. */
+        @JsonProperty("strict") STRICT,
+        /** Unknown keys are added to known_hosts; changed keys are still refused. */
+        @JsonProperty("accept-new") ACCEPT_NEW
+    }
+
+    /** {@code socket}: null means {@code $DOCKBRIDGE_HOME/<profile>/docker.sock}. */
+    public record Local(String socket) {
+    }
+
+    public record Ssh(String host, Integer port, String user, String identityFile, String knownHosts,
+                      HostKeyPolicy hostKeyPolicy, Duration keepaliveInterval, Integer keepaliveMaxMisses,
+                      Duration connectTimeout) {
+        public Ssh {
+            port = port == null ? 22 : port;
+            user = user == null ? "root" : user;
+            knownHosts = knownHosts == null ? "~/.ssh/known_hosts" : knownHosts;
+            hostKeyPolicy = hostKeyPolicy == null ? HostKeyPolicy.STRICT : hostKeyPolicy;
+            keepaliveInterval = keepaliveInterval == null ? Duration.ofSeconds(15) : keepaliveInterval;
+            keepaliveMaxMisses = keepaliveMaxMisses == null ? 3 : keepaliveMaxMisses;
+            connectTimeout = connectTimeout == null ? Duration.ofSeconds(10) : connectTimeout;
+        }
+    }
+
+    public record Remote(String dockerSocket) {
+        public Remote {
+            dockerSocket = dockerSocket == null ? "/var/run/docker.sock" : dockerSocket;
+        }
+    }
+
+    public record Hetzner(String endpoint, String serverType, String location, String image, Boolean firewall,
+                          Integer volumeSizeGb) {
+        public Hetzner {
+            endpoint = endpoint == null ? "https://api.hetzner.cloud/v1" : endpoint;
+            serverType = serverType == null ? "cx23" : serverType;
+            location = location == null ? "fsn1" : location;
+            image = image == null ? "docker-ce" : image;
+            firewall = firewall == null ? Boolean.TRUE : firewall;
+            volumeSizeGb = volumeSizeGb == null ? 0 : volumeSizeGb;
+        }
+    }
+
+    public record Idle(Duration timeout, Boolean billingAware) {
+        public Idle {
+            timeout = timeout == null ? Duration.ofMinutes(15) : timeout;
+            billingAware = billingAware == null ? Boolean.TRUE : billingAware;
+        }
+    }
+
+    public record Forward(Boolean enabled, List<String> bind) {
+        public Forward {
+            enabled = enabled == null ? Boolean.TRUE : enabled;
+            bind = bind == null ? List.of("127.0.0.1", "::1") : List.copyOf(bind);
+        }
+    }
+}

@@ -1,0 +1,228 @@
+package dev.dockbridge.e2e.testbed;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A "remote host" on this machine: a network namespace reached over a veth pair, with its own dockerd and
+ * OpenSSH sshd. Its Docker socket is deliberately at a path only the tests use directly; DockBridge reaches
+ * it through sshd like any remote host.
+ */
+public final class TestHost {
+    private final String name;
+    private final int index;
+    private final Path dir;
+
+    TestHost(String prefix, int index, Path root) {
+        this.name = prefix + "-h" + index;
+        this.index = index;
+        this.dir = root.resolve("h" + index);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** The host's address as seen from this machine. */
+    public String address() {
+        return "198.18." + index + ".2";
+    }
+
+    private String gateway() {
+        return "198.18." + index + ".1";
+    }
+
+    private String vethOutside() {
+        return name.replace("-", "").substring(0, Math.min(12, name.replace("-", "").length())) + "o";
+    }
+
+    private String vethInside() {
+        return "eth" + index;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    /** The remote Docker socket (what {@code remote.docker_socket} names). */
+    public Path dockerSocket() {
+        return dir.resolve("docker.sock");
+    }
+
+    public Path hostPublicKey() {
+        return dir.resolve("ssh_host_ed25519_key.pub");
+    }
+
+    public Path authorizedKeys() {
+        return dir.resolve("authorized_keys");
+    }
+
+    private String netnsPath() {
+        return "/var/run/netns/" + name;
+    }
+
+    /** Command prefix that runs inside the host's network namespace (nsenter, not ip netns exec: see field notes). */
+    public List<String> inside(String... command) {
+        List<String> full = new ArrayList<>(List.of("nsenter", "--net=" + netnsPath()));
+        full.addAll(List.of(command));
+        return full;
+    }
+
+    void create() throws IOException {
+        destroy(); // leftovers of an earlier run that died
+        Files.createDirectories(dir);
+        Cmd.run("ip", "netns", "add", name);
+        Cmd.run("ip", "link", "add", vethOutside(), "type", "veth", "peer", "name", vethInside());
+        Cmd.run("ip", "link", "set", vethInside(), "netns", name);
+        Cmd.run("ip", "addr", "add", gateway() + "/30", "dev", vethOutside());
+        Cmd.run("ip", "link", "set", vethOutside(), "up");
+        run(inside("ip", "addr", "add", address() + "/30", "dev", vethInside()));
+        run(inside("ip", "link", "set", vethInside(), "up"));
+        run(inside("ip", "link", "set", "lo", "up"));
+        run(inside("ip", "route", "add", "default", "via", gateway()));
+        Files.writeString(authorizedKeys(), "");
+        Cmd.run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", dir.resolve("ssh_host_ed25519_key").toString());
+    }
+
+    private static void run(List<String> command) {
+        Cmd.Result r = Cmd.exec(Duration.ofSeconds(30), java.util.Map.of(), null, command);
+        if (!r.ok()) {
+            throw new IllegalStateException(command + " failed: " + r.describe());
+        }
+    }
+
+    void startDockerd() throws IOException {
+        List<String> command = inside("dockerd",
+                "--data-root", dir.resolve("docker-data").toString(),
+                "--exec-root", dir.resolve("docker-exec").toString(),
+                "--pidfile", dir.resolve("dockerd.pid").toString(),
+                "--host", "unix://" + dockerSocket());
+        new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve("dockerd.log").toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .start();
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!dockerAnswers()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("dockerd in " + name + " did not answer within 60 s; see " + dir.resolve("dockerd.log"));
+            }
+            sleep(100);
+        }
+    }
+
+    /** Whether the remote dockerd answers {@code /_ping} on its socket. */
+    public boolean dockerAnswers() {
+        if (!Files.exists(dockerSocket())) {
+            return false;
+        }
+        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            ch.connect(UnixDomainSocketAddress.of(dockerSocket()));
+            OutputStream out = Channels.newOutputStream(ch);
+            out.write("GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = Channels.newInputStream(ch);
+            return new String(in.readAllBytes(), StandardCharsets.US_ASCII).endsWith("OK");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Starts an sshd on {@code port}; {@code extraConfig} lines are appended (e.g.
+     * {@code AllowStreamLocalForwarding no}). Several sshds (different ports) may run at once.
+     */
+    public void startSshd(int port, String... extraConfig) throws IOException {
+        Path config = dir.resolve("sshd_config_" + port);
+        Path pid = dir.resolve("sshd_" + port + ".pid");
+        StringBuilder text = new StringBuilder()
+                .append("ListenAddress ").append(address()).append(':').append(port).append('\n')
+                .append("HostKey ").append(dir.resolve("ssh_host_ed25519_key")).append('\n')
+                .append("AuthorizedKeysFile ").append(authorizedKeys()).append('\n')
+                .append("PidFile ").append(pid).append('\n')
+                .append("StrictModes no\nPermitRootLogin prohibit-password\nPasswordAuthentication no\n")
+                .append("KbdInteractiveAuthentication no\nUsePAM no\nLogLevel INFO\n");
+        for (String line : extraConfig) {
+            text.append(line).append('\n');
+        }
+        Files.writeString(config, text);
+        Files.createDirectories(Path.of("/run/sshd")); // privilege separation directory
+        run(inside("/usr/sbin/sshd", "-f", config.toString(), "-E", dir.resolve("sshd_" + port + ".log").toString()));
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!Files.exists(pid)) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("sshd on " + address() + ":" + port + " did not start; see " + dir);
+            }
+            sleep(20);
+        }
+    }
+
+    public void stopSshd(int port) {
+        kill(dir.resolve("sshd_" + port + ".pid"));
+    }
+
+    /** Adds a client public key (OpenSSH one-line format) to the host's authorized keys. */
+    public void authorize(String publicKeyLine) throws IOException {
+        Files.writeString(authorizedKeys(), publicKeyLine.strip() + "\n", java.nio.file.StandardOpenOption.APPEND);
+    }
+
+    /** The {@code known_hosts} line for this host's sshd on {@code port}. */
+    public String knownHostsLine(int port) throws IOException {
+        String key = Files.readString(hostPublicKey()).strip();
+        String[] parts = key.split(" ");
+        String host = port == 22 ? address() : "[" + address() + "]:" + port;
+        return host + " " + parts[0] + " " + parts[1];
+    }
+
+    void destroy() {
+        try (var files = Files.exists(dir) ? Files.list(dir) : java.util.stream.Stream.<Path>empty()) {
+            files.filter(p -> p.getFileName().toString().startsWith("sshd_") && p.toString().endsWith(".pid")).forEach(TestHost::kill);
+        } catch (IOException e) {
+            // nothing to stop
+        }
+        kill(dir.resolve("dockerd.pid"));
+        Cmd.exec(Duration.ofSeconds(10), java.util.Map.of(), null, "ip", "link", "del", vethOutside());
+        Cmd.exec(Duration.ofSeconds(10), java.util.Map.of(), null, "ip", "netns", "del", name);
+        Cmd.exec(Duration.ofSeconds(60), java.util.Map.of(), null, "rm", "-rf", dir.toString());
+    }
+
+    private static void kill(Path pidFile) {
+        try {
+            if (!Files.exists(pidFile)) {
+                return;
+            }
+            long pid = Long.parseLong(Files.readString(pidFile).strip());
+            ProcessHandle.of(pid).ifPresent(p -> {
+                p.destroy();
+                try {
+                    p.onExit().get(20, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    p.destroyForcibly();
+                }
+            });
+            Files.deleteIfExists(pidFile);
+        } catch (IOException | NumberFormatException e) {
+            // stale or unreadable pid file: nothing running to stop
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}

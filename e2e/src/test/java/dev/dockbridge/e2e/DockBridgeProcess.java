@@ -1,0 +1,121 @@
+package dev.dockbridge.e2e;
+
+import java.io.IOException;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import dev.dockbridge.e2e.testbed.Cmd;
+
+/** The packaged {@code dockbridge} launcher run as a real process, as a user would run it. */
+final class DockBridgeProcess implements AutoCloseable {
+    private static final AtomicInteger RUNS = new AtomicInteger();
+
+    private final Process process;
+    private final Path log;
+    private final Path socket;
+
+    private DockBridgeProcess(Process process, Path log, Path socket) {
+        this.process = process;
+        this.log = log;
+        this.socket = socket;
+    }
+
+    static Path launcher() {
+        String dist = System.getProperty("dockbridge.dist");
+        Path launcher = Path.of(dist == null ? "../cli/target/dockbridge/dockbridge" : dist, "bin", "dockbridge");
+        if (!Files.isExecutable(launcher)) {
+            throw new IllegalStateException(launcher + " is missing: build the distribution first (./mvnw package)");
+        }
+        return launcher.toAbsolutePath();
+    }
+
+    /** Starts {@code dockbridge start} and waits until its Docker socket accepts connections. */
+    static DockBridgeProcess start(Path home, Path config, String... extraArgs) throws IOException {
+        Path log = home.resolve("daemon-" + RUNS.incrementAndGet() + ".log");
+        Files.createDirectories(home);
+        List<String> command = new ArrayList<>(List.of(launcher().toString(), "start", "--config", config.toString()));
+        command.addAll(List.of(extraArgs));
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().put("DOCKBRIDGE_HOME", home.toString());
+        pb.environment().remove("DOCKBRIDGE_PROFILE");
+        Process p = pb.start();
+        DockBridgeProcess daemon = new DockBridgeProcess(p, log, home.resolve("default/docker.sock"));
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!daemon.socketAnswers()) {
+            if (!p.isAlive()) {
+                throw new IllegalStateException("dockbridge exited with " + p.exitValue() + ":\n" + daemon.log());
+            }
+            if (System.nanoTime() > deadline) {
+                daemon.close();
+                throw new IllegalStateException("dockbridge socket not ready within 30 s:\n" + daemon.log());
+            }
+            sleep(50);
+        }
+        return daemon;
+    }
+
+    /** Runs a dockbridge command to completion. */
+    static Cmd.Result run(Path home, Duration timeout, String... args) {
+        List<String> command = new ArrayList<>(List.of(launcher().toString()));
+        command.addAll(List.of(args));
+        return Cmd.exec(timeout, Map.of("DOCKBRIDGE_HOME", home.toString()), null, command);
+    }
+
+    Path socket() {
+        return socket;
+    }
+
+    Process process() {
+        return process;
+    }
+
+    String log() {
+        try {
+            return Files.readString(log);
+        } catch (IOException e) {
+            return "(no log: " + e + ")";
+        }
+    }
+
+    private boolean socketAnswers() {
+        if (!Files.exists(socket)) {
+            return false;
+        }
+        try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** SIGTERM, as Ctrl-C or a service manager would send; waits for the exit. */
+    @Override
+    public void close() {
+        process.destroy();
+        try {
+            if (!process.waitFor(20, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                process.waitFor(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
