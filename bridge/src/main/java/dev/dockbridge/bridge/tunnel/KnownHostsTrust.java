@@ -1,5 +1,6 @@
 package dev.dockbridge.bridge.tunnel;
 
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.file.Path;
 import java.security.PublicKey;
@@ -46,9 +47,14 @@ public final class KnownHostsTrust implements HostKeyTrust {
     /** The host and port the session dialled, in the forms known_hosts and ssh-keygen use. */
     private record Endpoint(String host, int port) {
         static Endpoint of(ClientSession session) {
-            return session.getConnectAddress() instanceof SshdSocketAddress a
-                    ? new Endpoint(a.getHostName(), a.getPort())
-                    : new Endpoint("HOST", 22);
+            SocketAddress address = session.getConnectAddress();
+            if (address instanceof SshdSocketAddress a) {
+                return new Endpoint(a.getHostName(), a.getPort());
+            }
+            if (address instanceof InetSocketAddress a) {
+                return new Endpoint(a.getHostString(), a.getPort());
+            }
+            return new Endpoint(String.valueOf(address), 22);
         }
 
         String knownHostsName() {

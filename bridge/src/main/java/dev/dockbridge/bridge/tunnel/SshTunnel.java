@@ -1,17 +1,22 @@
 package dev.dockbridge.bridge.tunnel;
 
 import java.io.Closeable;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 
 import org.apache.sshd.client.SshClient;
 import org.apache.sshd.client.channel.AbstractClientChannel;
+import org.apache.sshd.client.channel.ChannelExec;
+import org.apache.sshd.client.channel.ClientChannelEvent;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.AttributeRepository.AttributeKey;
-import org.apache.sshd.common.SshConstants;
 import org.apache.sshd.common.channel.exception.SshChannelOpenException;
 import org.apache.sshd.common.session.ConnectionService;
 import org.apache.sshd.core.CoreModuleProperties;
@@ -138,6 +143,7 @@ public final class SshTunnel implements Closeable {
             s.auth().verify(timeout);
         } catch (IOException e) {
             String refusal = s.getAttribute(HOST_KEY_REFUSAL);
+            boolean serverSpoke = s.getServerVersion() != null;
             s.close(true);
             if (refusal != null) {
                 throw new TunnelException(TunnelException.Kind.HOST_KEY_REJECTED, refusal, e);
@@ -148,8 +154,10 @@ public final class SshTunnel implements Closeable {
                         + " refused the key " + target.identityDescription() + ": add its public key to ~" + target.user()
                         + "/.ssh/authorized_keys on the host", e);
             }
-            throw new TunnelException(TunnelException.Kind.UNREACHABLE,
-                    "SSH login to " + target.address() + " failed (" + why + ")", e);
+            // a TCP connect can succeed without an SSH server behind it (middleboxes): still unreachable
+            throw new TunnelException(TunnelException.Kind.UNREACHABLE, serverSpoke
+                    ? "SSH login to " + target.address() + " failed (" + why + ")"
+                    : "cannot reach SSH host " + target.host() + ":" + target.port() + " (no SSH answer: " + why + ")", e);
         }
         log.info("ssh session open to {} in {} ms (host key {})", target.address(),
                 (System.nanoTime() - started) / 1_000_000, KnownHostsTrust.describe(s.getServerKey()));
@@ -180,17 +188,19 @@ public final class SshTunnel implements Closeable {
             try {
                 open(s, channel);
                 return new ChannelRemoteStream(channel);
-            } catch (SshChannelOpenException e) {
-                if (e.getReasonCode() != SshConstants.SSH_OPEN_ADMINISTRATIVELY_PROHIBITED
-                        && e.getReasonCode() != SshConstants.SSH_OPEN_UNKNOWN_CHANNEL_TYPE) {
-                    throw new TunnelException(TunnelException.Kind.CHANNEL_REFUSED, "cannot connect to " + path + " on "
-                            + target.host() + " (" + e.getMessage() + "): is Docker running there, and is remote.docker_socket right?", e);
+            } catch (IOException e) {
+                if (!openRefused(e)) {
+                    throw channelFailure(path, e);
+                }
+                // OpenSSH answers "connect failed" both when the socket is missing and when forwarding is
+                // forbidden (AllowStreamLocalForwarding no); only looking at the host tells them apart.
+                if (!socketExists(s, path)) {
+                    throw new TunnelException(TunnelException.Kind.CHANNEL_REFUSED, "there is no socket " + path + " on "
+                            + target.host() + ": is Docker running there, and is remote.docker_socket right?", e);
                 }
                 streamLocalRefused = true;
                 log.warn("{} refuses stream-local forwarding ({}); using 'docker system dial-stdio', which sshd's MaxSessions limits",
-                        target.host(), e.getMessage());
-            } catch (IOException e) {
-                throw channelFailure(path, e);
+                        target.host(), rootMessage(e));
             }
         }
         DialStdioChannel channel = new DialStdioChannel(path);
@@ -200,6 +210,30 @@ public final class SshTunnel implements Closeable {
             throw channelFailure(path, e);
         }
         return new ChannelRemoteStream(channel);
+    }
+
+    /** sshd-core wraps the server's open failure; it is the only failure that says the server said no. */
+    private static boolean openRefused(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof SshChannelOpenException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private boolean socketExists(ClientSession s, String path) throws TunnelException {
+        String command = "test -S '" + path.replace("'", "") + "' && echo socket";
+        try (ChannelExec probe = s.createExecChannel(command)) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            probe.setOut(out);
+            probe.setErr(OutputStream.nullOutputStream());
+            probe.open().verify(target.connectTimeout());
+            probe.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), target.connectTimeout());
+            return out.toString(StandardCharsets.UTF_8).strip().equals("socket");
+        } catch (IOException e) {
+            throw channelFailure(path, e);
+        }
     }
 
     private TunnelException channelFailure(String path, IOException e) {

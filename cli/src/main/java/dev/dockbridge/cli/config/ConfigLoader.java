@@ -64,7 +64,7 @@ public final class ConfigLoader {
             }
             whole = yaml.readValue(file.toFile(), DockBridgeConfig.class); // binds every section, profiles included, with line numbers
         } catch (JsonProcessingException e) {
-            throw describe(file, e);
+            throw describe(file, e, keyLocations(file));
         } catch (IOException e) {
             throw new ConfigException("cannot read config file " + file + ": " + e.getMessage(), e);
         }
@@ -82,8 +82,23 @@ public final class ConfigLoader {
         try {
             return validate(yaml.treeToValue(merged, DockBridgeConfig.class), file);
         } catch (JsonProcessingException e) {
-            throw describe(file, e);
+            throw describe(file, e, Map.of()); // the merged tree has no lines; the first pass checked the file
         }
+    }
+
+    /** Where each key sits in the file, by JSON pointer ({@code /ssh/port}); Jackson reports where it stopped reading. */
+    private Map<String, JsonLocation> keyLocations(Path file) {
+        Map<String, JsonLocation> locations = new java.util.HashMap<>();
+        try (JsonParser p = yaml.getFactory().createParser(file.toFile())) {
+            while (p.nextToken() != null) {
+                if (p.currentToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+                    locations.put(p.getParsingContext().pathAsPointer().toString(), p.currentTokenLocation());
+                }
+            }
+        } catch (IOException e) {
+            // a syntax error: the locations found before it are still right
+        }
+        return locations;
     }
 
     private static void merge(ObjectNode target, JsonNode overrides) {
@@ -102,8 +117,10 @@ public final class ConfigLoader {
         }
     }
 
-    private static ConfigException describe(Path file, JsonProcessingException e) {
-        String where = location(e.getLocation());
+    private static ConfigException describe(Path file, JsonProcessingException e, Map<String, JsonLocation> keys) {
+        JsonLocation at = e instanceof JsonMappingException m && !m.getPath().isEmpty()
+                ? keys.getOrDefault(pointer(m), e.getLocation()) : e.getLocation();
+        String where = location(at);
         if (e instanceof UnrecognizedPropertyException u) {
             String known = u.getKnownPropertyIds() == null ? "" : u.getKnownPropertyIds().stream()
                     .map(String::valueOf).sorted().collect(Collectors.joining(", "));
@@ -148,6 +165,14 @@ public final class ConfigLoader {
         return e.getPath().stream()
                 .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
                 .collect(Collectors.joining(".")).replace(".[", "[");
+    }
+
+    private static String pointer(JsonMappingException e) {
+        StringBuilder out = new StringBuilder();
+        for (JsonMappingException.Reference r : e.getPath()) {
+            out.append('/').append(r.getFieldName() != null ? r.getFieldName() : String.valueOf(r.getIndex()));
+        }
+        return out.toString();
     }
 
     private static String location(JsonLocation l) {
