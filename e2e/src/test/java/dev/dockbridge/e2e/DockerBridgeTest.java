@@ -79,6 +79,19 @@ class DockerBridgeTest {
     }
 
     @Test
+    void buildKitSessionRunsOverTheBridge() throws IOException {
+        // Debian's 20.10 client builds with BuildKit without the buildx plugin; its session is a hijacked stream
+        Map<String, String> env = new java.util.HashMap<>(docker.env());
+        env.put("DOCKER_BUILDKIT", "1");
+        Path context = BusyboxImage.context(work.resolve("context-buildkit"));
+        Cmd.Result r = Cmd.exec(Duration.ofMinutes(2), env, null, "/usr/bin/docker", "build", "--progress", "plain",
+                "-t", "dockbridge-buildkit:e2e", context.toString());
+        assertThat(r.exitCode()).as(r.describe()).isZero();
+        assertThat(r.stderr()).contains("naming to docker.io/library/dockbridge-buildkit:e2e");
+        assertThat(direct.ok("run", "--rm", "dockbridge-buildkit:e2e", "cat", "/www/index.html")).isEqualTo("hello from dockbridge\n");
+    }
+
+    @Test
     void runPrintsOutput() {
         assertThat(docker.ok("run", "--rm", IMAGE, "echo", "hi")).isEqualTo("hi\n");
     }

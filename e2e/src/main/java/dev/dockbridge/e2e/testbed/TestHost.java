@@ -107,7 +107,10 @@ public final class TestHost {
                 "--data-root", dir.resolve("docker-data").toString(),
                 "--exec-root", dir.resolve("docker-exec").toString(),
                 "--pidfile", dir.resolve("dockerd.pid").toString(),
-                "--host", "unix://" + dockerSocket());
+                "--host", "unix://" + dockerSocket(),
+                // own containerd namespaces: a system containerd, if one runs, must not mix several engines' containers
+                "--containerd-namespace", name,
+                "--containerd-plugins-namespace", name + "-plugins");
         new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(dir.resolve("dockerd.log").toFile())
@@ -152,7 +155,9 @@ public final class TestHost {
                 .append("AuthorizedKeysFile ").append(authorizedKeys()).append('\n')
                 .append("PidFile ").append(pid).append('\n')
                 .append("StrictModes no\nPermitRootLogin prohibit-password\nPasswordAuthentication no\n")
-                .append("KbdInteractiveAuthentication no\nUsePAM no\nLogLevel INFO\n");
+                .append("KbdInteractiveAuthentication no\nUsePAM no\nLogLevel INFO\n")
+                // the host's own docker CLI (dial-stdio, the ssh:// baseline) finds this host's engine
+                .append("SetEnv DOCKER_HOST=unix://").append(dockerSocket()).append('\n');
         for (String line : extraConfig) {
             text.append(line).append('\n');
         }

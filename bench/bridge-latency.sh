@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# `docker ps` wall time, side by side in one run on the local test bed:
+#   direct        the remote engine's own socket (no SSH at all)
+#   dockbridge    DockBridge's local socket (one persistent SSH session, a channel per connection)
+#   ssh -L        a persistent OpenSSH socket tunnel (ssh -N -L local.sock:remote.sock)
+#   ssh://        the docker CLI's DOCKER_HOST=ssh:// (a new ssh process and handshake per command)
+# Prints medians (hyperfine, whole process) and the ratio to direct. Run as root on Debian.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${RUNS:-30}
+warmup=${WARMUP:-20}
+bash scripts/install-deps.sh hyperfine openssh-client python3 >/dev/null
+[ -x cli/target/dockbridge/dockbridge/bin/dockbridge ] || ./mvnw -q -B -ntp -DskipTests install
+
+dir=/tmp/dbbench
+bed() { java -cp e2e/target/classes -Ddockbridge.testbed.prefix=dbbench dev.dockbridge.e2e.testbed.TestBedMain "$@"; }
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  bed down "$dir" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+bed down "$dir" >/dev/null 2>&1 || true
+bed up "$dir" >/dev/null
+host=198.18.1.2
+remote_sock=$dir/h1/docker.sock
+
+export DOCKBRIDGE_HOME=$dir/home
+cli/target/dockbridge/dockbridge/bin/dockbridge start --config "$dir/config.yaml" >"$dir/daemon.log" 2>&1 &
+pids+=($!)
+db_sock=$DOCKBRIDGE_HOME/default/docker.sock
+
+cat >"$dir/ssh_config" <<CFG
+Host $host
+  User root
+  IdentityFile $dir/client_ed25519
+  UserKnownHostsFile $dir/known_hosts
+  StrictHostKeyChecking yes
+CFG
+ssh -F "$dir/ssh_config" -N -o StreamLocalBindUnlink=yes -L "$dir/ssh-L.sock:$remote_sock" "$host" &
+pids+=($!)
+# the docker CLI runs `ssh` from PATH for ssh://; this one reads the bench's ssh config
+mkdir -p "$dir/bin"
+printf '#!/bin/sh\nexec /usr/bin/ssh -F %s "$@"\n' "$dir/ssh_config" >"$dir/bin/ssh"
+chmod +x "$dir/bin/ssh"
+
+for _ in $(seq 200); do [ -S "$db_sock" ] && [ -S "$dir/ssh-L.sock" ] && break; sleep 0.1; done
+export DOCKER_CONFIG=$dir/docker-config
+mkdir -p "$DOCKER_CONFIG"
+
+hyperfine -N --warmup "$warmup" --runs "$runs" --export-json "$dir/ps.json" \
+  -n direct "env DOCKER_HOST=unix://$remote_sock docker ps" \
+  -n dockbridge "env DOCKER_HOST=unix://$db_sock docker ps" \
+  -n "ssh -L" "env DOCKER_HOST=unix://$dir/ssh-L.sock docker ps" \
+  -n "ssh://" "env PATH=$dir/bin:$PATH DOCKER_HOST=ssh://$host docker ps" >"$dir/hyperfine.log"
+
+python3 - "$dir/ps.json" <<'PY'
+import json, sys
+results = json.load(open(sys.argv[1]))["results"]
+base = next(r for r in results if r["command"] == "direct")["median"]
+print(f"`docker ps`, median of {len(results[0]['times'])} runs (hyperfine -N, whole process)\n")
+print("| through | median ms | ratio to direct |")
+print("|---|---|---|")
+for r in results:
+    print(f"| {r['command']} | {r['median'] * 1000:.1f} | {r['median'] / base:.2f} |")
+PY

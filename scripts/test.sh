@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Runs the whole suite: unit tests, then the end-to-end tests on the local test bed
+# (network-namespace hosts with a real sshd and dockerd, driven by the real docker CLI).
+# Needs root on Debian; installs its packages itself.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+./mvnw -B -ntp verify "$@"
