@@ -4,18 +4,29 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
+import java.time.Clock;
+import java.time.Duration;
 
 import dev.dockbridge.bridge.daemon.BridgeDaemon;
 import dev.dockbridge.bridge.docker.DockerSocketProxy;
+import dev.dockbridge.bridge.host.ExistingHostProvider;
+import dev.dockbridge.bridge.host.HetznerHostProvider;
+import dev.dockbridge.bridge.host.HostLifecycle;
+import dev.dockbridge.bridge.host.HostProvider;
+import dev.dockbridge.bridge.host.ProfileKeys;
 import dev.dockbridge.bridge.tunnel.HostKeyTrust;
 import dev.dockbridge.bridge.tunnel.IdentityFiles;
 import dev.dockbridge.bridge.tunnel.KnownHostsTrust;
 import dev.dockbridge.bridge.tunnel.SshTarget;
 import dev.dockbridge.bridge.tunnel.SshTunnel;
+import dev.dockbridge.cli.config.ConfigLoader;
 import dev.dockbridge.cli.config.DockBridgeConfig;
+import dev.dockbridge.hetzner.HetznerClient;
 
-/** The composition root: turns a profile and its configuration into a wired daemon. Nothing else wires. */
+/** The composition root: turns a profile and its configuration into wired parts. Nothing else wires. */
 public final class DaemonAssembly {
+    private static final Duration ACTION_TIMEOUT = Duration.ofMinutes(5);
+
     private final CliContext ctx;
     private final Profile profile;
     private final DockBridgeConfig config;
@@ -33,24 +44,25 @@ public final class DaemonAssembly {
     }
 
     public BridgeDaemon build() {
-        if (config.provider() != DockBridgeConfig.Provider.SSH) {
-            throw new UserException(ExitCodes.USAGE,
-                    "provider '" + config.provider().name().toLowerCase(java.util.Locale.ROOT)
-                            + "' is not available in this build yet; set provider: ssh and ssh.host to use an existing host");
-        }
+        HostLifecycle lifecycle = lifecycle();
+        DockerSocketProxy proxy = new DockerSocketProxy(dockerSocket(ctx, profile, config), lifecycle::openDocker,
+                DockerSocketProxy.ProxyListener.NONE);
+        return new BridgeDaemon(lifecycle, proxy);
+    }
+
+    /** The host lifecycle alone (for commands that manage the server without serving a socket). */
+    public HostLifecycle lifecycle() {
         try {
             profile.ensureStateDir();
         } catch (IOException e) {
             throw new UserException(ExitCodes.FAILURE, "cannot create " + profile.stateDir() + ": " + e.getMessage(), e);
         }
-        SshTunnel tunnel = new SshTunnel(sshTarget());
-        String remoteSocket = config.remote().dockerSocket();
-        DockerSocketProxy proxy = new DockerSocketProxy(dockerSocket(ctx, profile, config),
-                () -> tunnel.openUnixSocket(remoteSocket), DockerSocketProxy.ProxyListener.NONE);
-        return new BridgeDaemon(tunnel, proxy);
+        HostProvider provider = config.provider() == DockBridgeConfig.Provider.SSH ? existingHost() : hetzner();
+        return new HostLifecycle(provider, SshTunnel::new, config.remote().dockerSocket(), config.hetzner().bootTimeout(),
+                Clock.systemUTC());
     }
 
-    private SshTarget sshTarget() {
+    private HostProvider existingHost() {
         var ssh = config.ssh();
         Path identityFile = identityFile(ssh.identityFile());
         KeyPair identity;
@@ -61,8 +73,38 @@ public final class DaemonAssembly {
         }
         Path knownHosts = ctx.expand(ssh.knownHosts());
         HostKeyTrust trust = new KnownHostsTrust(knownHosts, ssh.hostKeyPolicy() == DockBridgeConfig.HostKeyPolicy.ACCEPT_NEW);
-        return new SshTarget(ssh.host(), ssh.port(), ssh.user(), identity, identityFile.toString(), trust,
-                ssh.connectTimeout(), ssh.keepaliveInterval(), ssh.keepaliveMaxMisses());
+        return new ExistingHostProvider(new SshTarget(ssh.host(), ssh.port(), ssh.user(), identity, identityFile.toString(), trust,
+                ssh.connectTimeout(), ssh.keepaliveInterval(), ssh.keepaliveMaxMisses()));
+    }
+
+    private HostProvider hetzner() {
+        String token = ctx.env().get("HCLOUD_TOKEN");
+        if (token == null || token.isBlank()) {
+            throw new UserException(ExitCodes.USAGE, "HCLOUD_TOKEN is not set: provider hetzner needs a Hetzner Cloud API token "
+                    + "(Cloud Console → your project → Security → API tokens, Read & Write)");
+        }
+        String endpoint = ctx.env().get("HCLOUD_ENDPOINT");
+        if (endpoint != null && !endpoint.isBlank()) {
+            if (!ConfigLoader.isHttpUrl(endpoint)) {
+                throw new UserException(ExitCodes.USAGE, "HCLOUD_ENDPOINT: '" + endpoint + "' is not an http(s) URL");
+            }
+        } else {
+            endpoint = config.hetzner().endpoint();
+        }
+        ProfileKeys clientKey;
+        ProfileKeys hostKey;
+        try {
+            clientKey = ProfileKeys.loadOrCreate(profile.stateDir().resolve("id_ed25519"), "dockbridge-" + profile.name());
+            hostKey = ProfileKeys.loadOrCreate(profile.stateDir().resolve("host_ed25519"), "dockbridge-host-" + profile.name());
+        } catch (IOException e) {
+            throw new UserException(ExitCodes.FAILURE, "cannot prepare the keys of profile " + profile.name() + ": " + e.getMessage(), e);
+        }
+        var h = config.hetzner();
+        var ssh = config.ssh();
+        return new HetznerHostProvider(new HetznerClient(endpoint, token),
+                new HetznerHostProvider.Settings(profile.name(), h.serverType(), h.location(), h.image(), h.firewall(),
+                        ACTION_TIMEOUT, ssh.connectTimeout(), ssh.keepaliveInterval(), ssh.keepaliveMaxMisses()),
+                clientKey, hostKey);
     }
 
     private Path identityFile(String configured) {

@@ -8,35 +8,39 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.dockbridge.bridge.docker.DockerSocketProxy;
-import dev.dockbridge.bridge.tunnel.SshTunnel;
+import dev.dockbridge.bridge.host.HostLifecycle;
 import dev.dockbridge.bridge.tunnel.TunnelException;
+import dev.dockbridge.hetzner.HetznerApiException;
 
 /**
- * The running daemon for an existing SSH host: the tunnel and the Docker socket in front of it.
- * Owns both; {@link #close()} removes the socket and ends the SSH session.
+ * The running daemon of one profile: the host lifecycle and the Docker socket in front of it. Owns both;
+ * {@link #close()} removes the socket and ends the SSH session (the host keeps running).
  */
 public final class BridgeDaemon implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(BridgeDaemon.class);
 
-    private final SshTunnel tunnel;
+    private final HostLifecycle lifecycle;
     private final DockerSocketProxy proxy;
     private final Cleanups cleanups = new Cleanups();
     private final CountDownLatch stopped = new CountDownLatch(1);
 
-    public BridgeDaemon(SshTunnel tunnel, DockerSocketProxy proxy) {
-        this.tunnel = cleanups.register(tunnel);
+    public BridgeDaemon(HostLifecycle lifecycle, DockerSocketProxy proxy) {
+        this.lifecycle = cleanups.register(lifecycle);
         this.proxy = proxy;
     }
 
     /**
-     * Connects once, so a refused host key or login fails here with its reason; a host that is merely
-     * unreachable does not stop the start (each docker command retries and reports why it failed).
+     * Adopts the profile's existing host, if any, so that a refused token, host key or login fails here
+     * with its reason. A host or API that is merely unreachable does not stop the start: each docker
+     * command retries and reports why it failed.
      */
     public void start() throws IOException {
         try {
-            tunnel.session();
-        } catch (TunnelException e) {
-            if (e.permanent()) {
+            if (!lifecycle.adopt()) {
+                log.info("no host yet: the first docker command brings one up ({})", lifecycle.provider().describe());
+            }
+        } catch (IOException e) {
+            if (permanent(e)) {
                 close();
                 throw e;
             }
@@ -50,8 +54,25 @@ public final class BridgeDaemon implements Closeable {
         }
     }
 
+    /** Failures no retry can fix: a refused token, host key or login. */
+    static boolean permanent(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof TunnelException te && te.permanent()) {
+                return true;
+            }
+            if (t instanceof HetznerApiException he && (he.unauthorized() || he.status() == 403)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     public DockerSocketProxy proxy() {
         return proxy;
+    }
+
+    public HostLifecycle lifecycle() {
+        return lifecycle;
     }
 
     /** Blocks until {@link #close()}. */

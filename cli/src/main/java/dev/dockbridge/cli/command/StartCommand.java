@@ -5,7 +5,7 @@ import java.util.concurrent.Callable;
 
 import ch.qos.logback.classic.LoggerContext;
 import dev.dockbridge.bridge.daemon.BridgeDaemon;
-import dev.dockbridge.bridge.tunnel.TunnelException;
+import dev.dockbridge.hetzner.HetznerApiException;
 import dev.dockbridge.cli.CliContext;
 import dev.dockbridge.cli.DaemonAssembly;
 import dev.dockbridge.cli.ExitCodes;
@@ -41,8 +41,11 @@ public final class StartCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             daemon.start();
-        } catch (TunnelException e) {
-            throw new UserException(ExitCodes.FAILURE, e.getMessage(), e);
+        } catch (HetznerApiException e) {
+            throw new UserException(ExitCodes.FAILURE, e.unauthorized()
+                    ? "HCLOUD_TOKEN was refused by the Hetzner API (" + e.code() + "): check the token, or create a Read & Write token "
+                            + "in the Cloud Console (your project → Security → API tokens)"
+                    : e.getMessage(), e);
         } catch (IOException e) {
             throw new UserException(ExitCodes.FAILURE, e.getMessage(), e);
         }

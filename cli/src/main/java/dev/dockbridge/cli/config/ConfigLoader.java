@@ -191,6 +191,7 @@ public final class ConfigLoader {
         }
         check(file, c.remote().dockerSocket().startsWith("/"), "remote.docker_socket", "must be an absolute path on the host");
         positive(file, "idle.timeout", c.idle().timeout());
+        positive(file, "hetzner.boot_timeout", c.hetzner().bootTimeout());
         int volume = c.hetzner().volumeSizeGb();
         check(file, volume == 0 || (volume >= 10 && volume <= 10240), "hetzner.volume_size_gb",
                 "must be 0 (no volume) or between 10 and 10240, got " + volume);
@@ -202,7 +203,7 @@ public final class ConfigLoader {
         return c;
     }
 
-    static boolean isHttpUrl(String s) {
+    public static boolean isHttpUrl(String s) {
         try {
             URI uri = new URI(s);
             return ("https".equals(uri.getScheme()) || "http".equals(uri.getScheme())) && uri.getHost() != null;

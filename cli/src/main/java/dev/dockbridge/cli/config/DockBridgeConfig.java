@@ -26,7 +26,7 @@ public record DockBridgeConfig(
         local = local == null ? new Local(null) : local;
         ssh = ssh == null ? new Ssh(null, null, null, null, null, null, null, null, null) : ssh;
         remote = remote == null ? new Remote(null) : remote;
-        hetzner = hetzner == null ? new Hetzner(null, null, null, null, null, null) : hetzner;
+        hetzner = hetzner == null ? new Hetzner(null, null, null, null, null, null, null) : hetzner;
         idle = idle == null ? new Idle(null, null) : idle;
         forward = forward == null ? new Forward(null, null) : forward;
         profiles = profiles == null ? Map.of() : profiles;
@@ -68,9 +68,11 @@ public record DockBridgeConfig(
         }
     }
 
+    /** {@code boot_timeout}: from the create call until Docker answers; past it the server is deleted. */
     public record Hetzner(String endpoint, String serverType, String location, String image, Boolean firewall,
-                          Integer volumeSizeGb) {
+                          Integer volumeSizeGb, Duration bootTimeout) {
         public Hetzner {
+            bootTimeout = bootTimeout == null ? Duration.ofMinutes(10) : bootTimeout;
             endpoint = endpoint == null ? "https://api.hetzner.cloud/v1" : endpoint;
             serverType = serverType == null ? "cx23" : serverType;
             location = location == null ? "fsn1" : location;

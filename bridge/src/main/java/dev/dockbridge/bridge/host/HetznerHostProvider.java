@@ -1,0 +1,153 @@
+package dev.dockbridge.bridge.host;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
+
+import dev.dockbridge.bridge.tunnel.PinnedHostKey;
+import dev.dockbridge.bridge.tunnel.SshTarget;
+import dev.dockbridge.hetzner.CloudInit;
+import dev.dockbridge.hetzner.CreateServerRequest;
+import dev.dockbridge.hetzner.CreatedServer;
+import dev.dockbridge.hetzner.Firewall;
+import dev.dockbridge.hetzner.HetznerApiException;
+import dev.dockbridge.hetzner.HetznerClient;
+import dev.dockbridge.hetzner.Image;
+import dev.dockbridge.hetzner.Server;
+import dev.dockbridge.hetzner.ServerType;
+import dev.dockbridge.hetzner.SshKey;
+
+/**
+ * Hetzner Cloud servers, owned by labels ({@code managed-by=dockbridge}, {@code dockbridge/profile=P}):
+ * servers without them are never touched. Creates the client key upload and the SSH-only firewall once
+ * (found again by fingerprint and label), pins the server's host key through cloud-init, and deletes a
+ * server whose start failed.
+ */
+public final class HetznerHostProvider implements HostProvider {
+    public static final String MANAGED_BY = "managed-by";
+    public static final String PROFILE_LABEL = "dockbridge/profile";
+    private static final Set<String> ADOPTABLE = Set.of("running", "initializing", "starting", "off");
+
+    /** What to create, and how to reach it. */
+    public record Settings(String profile, String serverType, String location, String image, boolean firewall,
+                           Duration actionTimeout, Duration connectTimeout, Duration keepaliveInterval, int keepaliveMaxMisses) {
+    }
+
+    private final HetznerClient api;
+    private final Settings settings;
+    private final ProfileKeys clientKey;
+    private final ProfileKeys hostKey;
+
+    public HetznerHostProvider(HetznerClient api, Settings settings, ProfileKeys clientKey, ProfileKeys hostKey) {
+        this.api = api;
+        this.settings = settings;
+        this.clientKey = clientKey;
+        this.hostKey = hostKey;
+    }
+
+    public Map<String, String> labels() {
+        return Map.of(MANAGED_BY, "dockbridge", PROFILE_LABEL, settings.profile());
+    }
+
+    public String labelSelector() {
+        return MANAGED_BY + "=dockbridge," + PROFILE_LABEL + "=" + settings.profile();
+    }
+
+    @Override
+    public String describe() {
+        return "hetzner " + settings.serverType() + " in " + settings.location();
+    }
+
+    @Override
+    public Optional<ProvisionedHost> findExisting() throws IOException {
+        Optional<Server> found = api.listServers(labelSelector()).stream()
+                .filter(s -> ADOPTABLE.contains(s.status()))
+                .max(Comparator.comparing(Server::created, Comparator.nullsFirst(Comparator.naturalOrder())));
+        if (found.isEmpty()) {
+            return Optional.empty();
+        }
+        Server s = found.get();
+        boolean booting = !"running".equals(s.status());
+        if ("off".equals(s.status())) {
+            api.waitForActions(List.of(api.powerOn(s.id())), Duration.ofMillis(500), settings.actionTimeout());
+        }
+        return Optional.of(toHost(s, booting));
+    }
+
+    @Override
+    public ProvisionedHost create(Consumer<String> progress) throws IOException {
+        SshKey key = ensureSshKey();
+        progress.accept("ssh key " + key.name() + " (" + key.id() + ")");
+        List<Long> firewalls = settings.firewall() ? List.of(ensureFirewall().id()) : List.of();
+        ServerType type = api.getServerType(settings.serverType()).orElseThrow(() -> new HetznerApiException(0, "invalid_input",
+                "hetzner.server_type: Hetzner has no server type '" + settings.serverType() + "'", null, null));
+        if (!type.orderableIn(settings.location())) {
+            throw new HetznerApiException(412, "resource_unavailable", "resource_unavailable: server type " + type.name()
+                    + " cannot be ordered in " + settings.location() + " now; choose another hetzner.location or hetzner.server_type", null, null);
+        }
+        Image image = api.findImage(settings.image(), type.architecture()).orElseThrow(() -> new HetznerApiException(0, "invalid_input",
+                "hetzner.image: no image '" + settings.image() + "' for " + type.architecture() + " (server type " + type.name() + ")", null, null));
+        String name = "dockbridge-" + settings.profile().replace('_', '-') + "-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()).substring(0, 6);
+        String userData = CloudInit.dockerHost(hostKey.privatePem(), hostKey.publicLine(), !"docker-ce".equals(settings.image()));
+        CreatedServer created = api.createServer(new CreateServerRequest(name, type.name(), image.id(), settings.location(),
+                List.of(key.id()), firewalls, labels(), userData));
+        progress.accept("server " + name + " (" + created.server().id() + ") created, waiting for it to start");
+        try {
+            api.waitForActions(created.actions(), Duration.ofMillis(500), settings.actionTimeout());
+            Server running = api.getServer(created.server().id()).orElseThrow(() -> new HetznerApiException(404, "not_found",
+                    "server " + name + " disappeared while starting", null, null));
+            progress.accept("server running at " + running.ipv4());
+            return toHost(running, true);
+        } catch (IOException | RuntimeException e) {
+            api.deleteServer(created.server().id());
+            throw e;
+        }
+    }
+
+    @Override
+    public void destroy(ProvisionedHost host) throws IOException {
+        api.deleteServer(Long.parseLong(host.id()));
+    }
+
+    @Override
+    public boolean disposable() {
+        return true;
+    }
+
+    private SshKey ensureSshKey() throws IOException {
+        Optional<SshKey> existing = api.findSshKey(clientKey.md5Fingerprint());
+        if (existing.isPresent()) {
+            return existing.get();
+        }
+        String name = "dockbridge-" + settings.profile() + "-" + clientKey.md5Fingerprint().replace(":", "").substring(0, 8);
+        return api.createSshKey(name, clientKey.publicLine(), clientKey.md5Fingerprint(), labels());
+    }
+
+    private Firewall ensureFirewall() throws IOException {
+        List<Firewall> existing = api.listFirewalls(labelSelector());
+        if (!existing.isEmpty()) {
+            return existing.get(0);
+        }
+        return api.createFirewall("dockbridge-" + settings.profile(), labels(), List.of(
+                new Firewall.Rule("in", "tcp", "22", List.of("0.0.0.0/0", "::/0"), "ssh for dockbridge")));
+    }
+
+    private ProvisionedHost toHost(Server s, boolean booting) throws HetznerApiException {
+        if (s.ipv4() == null) {
+            throw new HetznerApiException(0, "invalid_response", "server " + s.name() + " has no public IPv4 address", null, null);
+        }
+        SshTarget target = new SshTarget(s.ipv4(), 22, "root", clientKey.pair(), "the DockBridge key of profile " + settings.profile(),
+                new PinnedHostKey(hostKey.pair().getPublic()), settings.connectTimeout(), settings.keepaliveInterval(),
+                settings.keepaliveMaxMisses());
+        Instant created = s.created() == null ? null : java.time.OffsetDateTime.parse(s.created()).toInstant();
+        return new ProvisionedHost(String.valueOf(s.id()), s.name(), target, created, s.typeName(), s.locationName(), booting);
+    }
+}

@@ -1,0 +1,29 @@
+package dev.dockbridge.bridge.host;
+
+import java.io.IOException;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/** Where Docker hosts come from: a cloud that creates them, or one existing machine. */
+public interface HostProvider {
+
+    /** For logs and status, e.g. "hetzner cx23 in fsn1". */
+    String describe();
+
+    /** A host this profile already owns (adoption), without creating anything. */
+    Optional<ProvisionedHost> findExisting() throws IOException;
+
+    /**
+     * Creates a host and returns once the provider reports it running. On failure it deletes what it
+     * created before throwing.
+     *
+     * @param progress receives one line per step, for the log
+     */
+    ProvisionedHost create(Consumer<String> progress) throws IOException;
+
+    /** Deletes the host; a host already gone is not an error. */
+    void destroy(ProvisionedHost host) throws IOException;
+
+    /** Whether hosts from this provider may be deleted (an existing machine never is). */
+    boolean disposable();
+}

@@ -1,0 +1,9 @@
+package dev.dockbridge.hetzner;
+
+import java.util.List;
+import java.util.Map;
+
+/** The body of {@code POST /servers}: what DockBridge sets (start after create, IPv4 and IPv6). */
+public record CreateServerRequest(String name, String serverType, long image, String location, List<Long> sshKeys,
+                                  List<Long> firewalls, Map<String, String> labels, String userData) {
+}
