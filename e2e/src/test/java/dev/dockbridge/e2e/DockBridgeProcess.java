@@ -39,6 +39,10 @@ final class DockBridgeProcess implements AutoCloseable {
 
     /** Starts {@code dockbridge start} and waits until its Docker socket accepts connections. */
     static DockBridgeProcess start(Path home, Path config, String... extraArgs) throws IOException {
+        return start(home, config, Map.of(), extraArgs);
+    }
+
+    static DockBridgeProcess start(Path home, Path config, Map<String, String> env, String... extraArgs) throws IOException {
         Path log = home.resolve("daemon-" + RUNS.incrementAndGet() + ".log");
         Files.createDirectories(home);
         List<String> command = new ArrayList<>(List.of(launcher().toString(), "start", "--config", config.toString()));
@@ -46,6 +50,7 @@ final class DockBridgeProcess implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("DOCKBRIDGE_HOME", home.toString());
         pb.environment().remove("DOCKBRIDGE_PROFILE");
+        pb.environment().putAll(env);
         Process p = pb.start();
         DockBridgeProcess daemon = new DockBridgeProcess(p, log, home.resolve("default/docker.sock"));
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
@@ -64,9 +69,15 @@ final class DockBridgeProcess implements AutoCloseable {
 
     /** Runs a dockbridge command to completion. */
     static Cmd.Result run(Path home, Duration timeout, String... args) {
+        return run(home, Map.of(), timeout, args);
+    }
+
+    static Cmd.Result run(Path home, Map<String, String> env, Duration timeout, String... args) {
         List<String> command = new ArrayList<>(List.of(launcher().toString()));
         command.addAll(List.of(args));
-        return Cmd.exec(timeout, Map.of("DOCKBRIDGE_HOME", home.toString()), null, command);
+        Map<String, String> all = new java.util.HashMap<>(env);
+        all.put("DOCKBRIDGE_HOME", home.toString());
+        return Cmd.exec(timeout, all, null, command);
     }
 
     Path socket() {

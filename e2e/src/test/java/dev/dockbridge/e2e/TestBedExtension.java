@@ -13,7 +13,8 @@ import dev.dockbridge.e2e.testbed.TestBed;
  * cannot be created the tests fail with the reason: the e2e suite never silently skips.
  */
 public final class TestBedExtension implements ParameterResolver {
-    static final int HOSTS = 2;
+    /** Hosts 1 and 2 serve the ssh-provider tests; 3 and 4 are the simulator's servers. */
+    static final int HOSTS = 4;
 
     @Override
     public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {

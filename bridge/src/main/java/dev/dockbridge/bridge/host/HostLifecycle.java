@@ -33,6 +33,11 @@ import dev.dockbridge.bridge.tunnel.TunnelException;
 public final class HostLifecycle implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(HostLifecycle.class);
     private static final Duration RETRY_INTERVAL = Duration.ofMillis(500);
+    /**
+     * One docker command opens several connections within milliseconds; they all get the failure of one
+     * bring-up instead of each starting another. The next command, later, tries again.
+     */
+    static final Duration FAILURE_SHARED_FOR = Duration.ofSeconds(3);
 
     private final HostProvider provider;
     private final Function<SshTarget, SshTunnel> tunnels;
@@ -82,6 +87,9 @@ public final class HostLifecycle implements Closeable {
         synchronized (lock) {
             if (state == HostState.READY && tunnel != null) {
                 return tunnel;
+            }
+            if (state == HostState.FAILED && bringUp == null && clock.instant().isBefore(since.plus(FAILURE_SHARED_FOR))) {
+                throw new HostUnavailableException(reason, null);
             }
             if (bringUp == null) {
                 bringUp = CompletableFuture.supplyAsync(this::bringUp, worker);

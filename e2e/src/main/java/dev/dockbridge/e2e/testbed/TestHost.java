@@ -162,8 +162,11 @@ public final class TestHost {
             text.append(line).append('\n');
         }
         Files.writeString(config, text);
-        Files.createDirectories(Path.of("/run/sshd")); // privilege separation directory
-        run(inside("/usr/sbin/sshd", "-f", config.toString(), "-E", dir.resolve("sshd_" + port + ".log").toString()));
+        // Its own /run, with this host's engine at /run/docker.sock: what a real server's sshd sees.
+        String script = "mount -t tmpfs -o mode=755 tmpfs /run && mkdir -p /run/sshd && touch /run/docker.sock"
+                + " && mount --bind " + dockerSocket() + " /run/docker.sock"
+                + " && exec /usr/sbin/sshd -f " + config + " -E " + dir.resolve("sshd_" + port + ".log");
+        run(inside("unshare", "--mount", "--propagation", "private", "sh", "-c", script));
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (!Files.exists(pid)) {
             if (System.nanoTime() > deadline) {
@@ -180,6 +183,42 @@ public final class TestHost {
     /** Adds a client public key (OpenSSH one-line format) to the host's authorized keys. */
     public void authorize(String publicKeyLine) throws IOException {
         Files.writeString(authorizedKeys(), publicKeyLine.strip() + "\n", java.nio.file.StandardOpenOption.APPEND);
+    }
+
+    /** Replaces the sshd host key (what cloud-init's {@code ssh_keys:} does on a real server). */
+    public void installHostKey(String privatePem, String publicLine) throws IOException {
+        Path key = dir.resolve("ssh_host_ed25519_key");
+        Files.deleteIfExists(key);
+        Files.createFile(key, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(key, privatePem.endsWith("\n") ? privatePem : privatePem + "\n");
+        Files.writeString(hostPublicKey(), publicLine.strip() + "\n");
+    }
+
+    /** Gives the host a fresh host key that nobody was told about. */
+    public void regenerateHostKey() throws IOException {
+        Files.deleteIfExists(dir.resolve("ssh_host_ed25519_key"));
+        Files.deleteIfExists(hostPublicKey());
+        Cmd.run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", dir.resolve("ssh_host_ed25519_key").toString());
+    }
+
+    /** Replaces the authorized keys of root. */
+    public void setAuthorizedKeys(java.util.List<String> publicKeyLines) throws IOException {
+        StringBuilder text = new StringBuilder();
+        publicKeyLines.forEach(k -> text.append(k.strip()).append('\n'));
+        Files.writeString(authorizedKeys(), text);
+    }
+
+    /** Removes every container, image, volume and network from the host's engine (a deleted server's disk is gone). */
+    public void wipeDocker() {
+        java.util.Map<String, String> env = java.util.Map.of("DOCKER_HOST", "unix://" + dockerSocket());
+        String ids = Cmd.exec(Duration.ofSeconds(60), env, null, "docker", "ps", "-aq").stdout().strip();
+        if (!ids.isEmpty()) {
+            List<String> rm = new ArrayList<>(List.of("docker", "rm", "-f"));
+            rm.addAll(List.of(ids.split("\\s+")));
+            Cmd.exec(Duration.ofSeconds(60), env, null, rm);
+        }
+        Cmd.exec(Duration.ofSeconds(120), env, null, "docker", "system", "prune", "-af", "--volumes");
     }
 
     /** The {@code known_hosts} line for this host's sshd on {@code port}. */

@@ -1,0 +1,78 @@
+package dev.dockbridge.cli.command;
+
+import java.io.IOException;
+import java.util.Optional;
+
+import dev.dockbridge.bridge.host.HostLifecycle;
+import dev.dockbridge.bridge.host.ProvisionedHost;
+import dev.dockbridge.cli.CliContext;
+import dev.dockbridge.cli.DaemonAssembly;
+import dev.dockbridge.cli.ExitCodes;
+import dev.dockbridge.cli.Profile;
+import dev.dockbridge.cli.UserException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/**
+ * Explicit control of the profile's server. Acts through the provider directly; a running daemon notices
+ * a deleted server on its next use and brings up a new one.
+ */
+@Command(name = "server", description = "Create, show or delete the profile's server.")
+public final class ServerCommand {
+    private final CliContext ctx;
+
+    public ServerCommand(CliContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Command(name = "create", description = "Create the server now (or adopt the existing one) and wait until Docker answers.")
+    int create(@Mixin ProfileOptions profileOptions) {
+        try (HostLifecycle lifecycle = lifecycle(profileOptions)) {
+            lifecycle.ensureReady();
+            ProvisionedHost host = lifecycle.snapshot().host();
+            ctx.out().println("server " + host.name() + " (" + host.id() + ") ready at " + host.ssh().host());
+            return ExitCodes.OK;
+        } catch (IOException e) {
+            throw new UserException(ExitCodes.FAILURE, e.getMessage(), e);
+        }
+    }
+
+    @Command(name = "status", description = "Show the profile's server, if there is one.")
+    int status(@Mixin ProfileOptions profileOptions) {
+        try (HostLifecycle lifecycle = lifecycle(profileOptions)) {
+            Optional<ProvisionedHost> host = lifecycle.provider().findExisting();
+            if (host.isEmpty()) {
+                ctx.out().println("no server (" + lifecycle.provider().describe() + "; the next docker command creates one)");
+                return ExitCodes.OK;
+            }
+            ProvisionedHost h = host.get();
+            ctx.out().println("server " + h.name() + " (" + h.id() + ") at " + h.ssh().host()
+                    + (h.type() != null ? ", " + h.type() + " in " + h.location() : "")
+                    + (h.created() != null ? ", created " + h.created() : ""));
+            return ExitCodes.OK;
+        } catch (IOException e) {
+            throw new UserException(ExitCodes.FAILURE, e.getMessage(), e);
+        }
+    }
+
+    @Command(name = "destroy", description = "Delete the profile's server (volumes, keys and firewall stay).")
+    int destroy(@Mixin ProfileOptions profileOptions) {
+        try (HostLifecycle lifecycle = lifecycle(profileOptions)) {
+            Optional<ProvisionedHost> host = lifecycle.provider().findExisting();
+            if (host.isEmpty()) {
+                ctx.out().println("no server to delete");
+                return ExitCodes.OK;
+            }
+            lifecycle.destroy();
+            ctx.out().println("deleted server " + host.get().name() + " (" + host.get().id() + ")");
+            return ExitCodes.OK;
+        } catch (IOException e) {
+            throw new UserException(ExitCodes.FAILURE, e.getMessage(), e);
+        }
+    }
+
+    private HostLifecycle lifecycle(ProfileOptions profileOptions) {
+        Profile profile = profileOptions.resolve(ctx);
+        return new DaemonAssembly(ctx, profile, ProfileOptions.load(profile)).lifecycle();
+    }
+}

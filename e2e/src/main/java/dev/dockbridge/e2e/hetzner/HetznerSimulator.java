@@ -1,0 +1,661 @@
+package dev.dockbridge.e2e.hetzner;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+
+import dev.dockbridge.e2e.testbed.TestHost;
+import mockwebserver3.Dispatcher;
+import mockwebserver3.MockResponse;
+import mockwebserver3.MockWebServer;
+import mockwebserver3.RecordedRequest;
+import mockwebserver3.SocketEffect;
+import okhttp3.HttpUrl;
+
+/**
+ * A stateful stand-in for the Hetzner Cloud API (shapes, codes and behaviour from
+ * {@code shared/docs/hetzner-cloud-api.md}) whose servers are real test-bed hosts: when a server "boots",
+ * its host gets the cloud-init host key and the uploaded SSH keys and its sshd starts; when it is deleted,
+ * its sshd stops and its Docker is wiped. Faults can be scripted per request.
+ */
+public final class HetznerSimulator implements AutoCloseable {
+    /** How servers come up. */
+    public enum Boot { NORMAL, ACTION_ERROR, NO_SSH, WRONG_HOST_KEY }
+
+    private static final Pattern ID = Pattern.compile("/(servers|ssh_keys|firewalls|actions)/(\\d+)(/actions/(\\w+))?");
+    private static final int RATE_LIMIT = 3600;
+
+    private final MockWebServer http = new MockWebServer();
+    private final ObjectMapper json = new ObjectMapper();
+    private final ObjectMapper yaml = new YAMLMapper();
+    private final String token;
+    private final List<TestHost> pool;
+    private final java.util.concurrent.ScheduledThreadPoolExecutor timers = new java.util.concurrent.ScheduledThreadPoolExecutor(2);
+    private final Object lock = new Object();
+
+    // state, guarded by lock
+    private long nextId = 4200;
+    private final Map<Long, SimServer> servers = new LinkedHashMap<>();
+    private final Map<Long, ObjectNode> sshKeys = new LinkedHashMap<>();
+    private final Map<Long, ObjectNode> firewalls = new LinkedHashMap<>();
+    private final Map<Long, ObjectNode> actions = new LinkedHashMap<>();
+    private final List<TestHost> freeHosts = new ArrayList<>();
+    private final List<String> calls = new ArrayList<>();
+    private final List<Fault> faults = new ArrayList<>();
+    private Duration bootDelay = Duration.ofSeconds(1);
+    private Boot boot = Boot.NORMAL;
+    private double rateRemaining = RATE_LIMIT;
+    private long rateRefilledAt = System.currentTimeMillis();
+
+    private static final class SimServer {
+        long id;
+        String name;
+        String status = "initializing";
+        Instant created;
+        Map<String, String> labels;
+        String type;
+        String location;
+        String image;
+        List<Long> keys;
+        List<Long> firewalls;
+        String userData;
+        TestHost host;
+    }
+
+    public HetznerSimulator(String token, List<TestHost> pool) throws IOException {
+        this.token = token;
+        this.pool = List.copyOf(pool);
+        for (TestHost h : pool) {
+            h.stopSshd(22); // no server exists yet: nothing answers on these addresses
+            freeHosts.add(h);
+        }
+        http.setDispatcher(new Dispatcher() {
+            @Override
+            public MockResponse dispatch(RecordedRequest request) {
+                return handle(request);
+            }
+        });
+        http.start(InetAddress.getLoopbackAddress(), 0);
+    }
+
+    /** The API base URL, for {@code HCLOUD_ENDPOINT}. */
+    public String endpoint() {
+        return http.url("/v1").toString();
+    }
+
+    public void bootDelay(Duration d) {
+        synchronized (lock) {
+            bootDelay = d;
+        }
+    }
+
+    public void boot(Boot mode) {
+        synchronized (lock) {
+            boot = mode;
+        }
+    }
+
+    public void addFault(Fault fault) {
+        synchronized (lock) {
+            faults.add(fault);
+        }
+    }
+
+    /** Every request so far, as {@code METHOD /path}. */
+    public List<String> calls() {
+        synchronized (lock) {
+            return List.copyOf(calls);
+        }
+    }
+
+    public long count(String methodAndPath) {
+        return calls().stream().filter(c -> c.equals(methodAndPath)).count();
+    }
+
+    /** Servers that exist now, as the API would return them. */
+    public List<JsonNode> servers() {
+        synchronized (lock) {
+            return servers.values().stream().map(s -> (JsonNode) serverJson(s)).toList();
+        }
+    }
+
+    public List<JsonNode> sshKeys() {
+        synchronized (lock) {
+            return List.copyOf(sshKeys.values());
+        }
+    }
+
+    public List<JsonNode> firewalls() {
+        synchronized (lock) {
+            return List.copyOf(firewalls.values());
+        }
+    }
+
+    // ---- HTTP
+
+    private MockResponse handle(RecordedRequest request) {
+        String method = request.getMethod();
+        HttpUrl url = request.getUrl();
+        String path = url.encodedPath().replaceFirst("^/v1", "");
+        synchronized (lock) {
+            calls.add(method + " " + path);
+            for (int i = 0; i < faults.size(); i++) {
+                Fault f = faults.get(i);
+                if (f.matches(method, path)) {
+                    faults.set(i, f.used());
+                    return faultResponse(f);
+                }
+            }
+            if (!("Bearer " + token).equals(request.getHeaders().get("Authorization"))) {
+                return error(401, "unauthorized", "unable to authenticate");
+            }
+            refillRateLimit();
+            if (rateRemaining < 1) {
+                return error(429, "rate_limit_exceeded", "limit of " + RATE_LIMIT + " requests per hour reached");
+            }
+            rateRemaining -= 1;
+            try {
+                JsonNode body = request.getBody() == null || request.getBody().size() == 0 ? null
+                        : json.readTree(request.getBody().utf8());
+                return route(method, path, url, body);
+            } catch (IOException e) {
+                return error(400, "json_error", "request body is not valid JSON");
+            } catch (IllegalArgumentException e) {
+                return error(422, "invalid_input", e.getMessage());
+            }
+        }
+    }
+
+    private MockResponse route(String method, String path, HttpUrl url, JsonNode body) throws IOException {
+        Matcher m = ID.matcher(path);
+        if (m.matches()) {
+            long id = Long.parseLong(m.group(2));
+            String action = m.group(4);
+            return switch (m.group(1) + " " + method + (action == null ? "" : " " + action)) {
+                case "servers GET" -> servers.containsKey(id) ? ok(200, wrap("server", serverJson(servers.get(id)))) : notFound();
+                case "servers DELETE" -> deleteServer(id);
+                case "servers POST poweron" -> servers.containsKey(id) ? ok(201, wrap("action", action("start_server", id, "success"))) : notFound();
+                case "ssh_keys GET" -> sshKeys.containsKey(id) ? ok(200, wrap("ssh_key", sshKeys.get(id))) : notFound();
+                case "ssh_keys DELETE" -> sshKeys.remove(id) != null ? ok(204, null) : notFound();
+                case "firewalls GET" -> firewalls.containsKey(id) ? ok(200, wrap("firewall", firewalls.get(id))) : notFound();
+                case "firewalls DELETE" -> deleteFirewall(id);
+                case "actions GET" -> actions.containsKey(id) ? ok(200, wrap("action", actions.get(id))) : notFound();
+                default -> error(405, "method_not_allowed", method + " is not allowed on " + path);
+            };
+        }
+        return switch (method + " " + path) {
+            case "GET /servers" -> list(url, "servers", servers.values().stream().map(this::serverJson).toList());
+            case "POST /servers" -> createServer(body);
+            case "GET /ssh_keys" -> list(url, "ssh_keys", new ArrayList<>(sshKeys.values()));
+            case "POST /ssh_keys" -> createSshKey(body);
+            case "GET /firewalls" -> list(url, "firewalls", new ArrayList<>(firewalls.values()));
+            case "POST /firewalls" -> createFirewall(body);
+            case "GET /actions" -> getActions(url);
+            case "GET /server_types" -> list(url, "server_types", Catalogue.TYPES.keySet().stream().sorted()
+                    .map(n -> Catalogue.serverType(json, n)).toList());
+            case "GET /images" -> list(url, "images", Catalogue.IMAGES.keySet().stream().sorted()
+                    .map(k -> Catalogue.image(json, k.split("/")[0], k.split("/")[1])).toList());
+            case "GET /locations" -> list(url, "locations", Catalogue.LOCATIONS.stream().map(l -> Catalogue.location(json, l)).toList());
+            case "GET /pricing" -> ok(200, Catalogue.pricing(json));
+            case "GET /datacenters" -> error(410, "deprecated_api_endpoint", "datacenters were removed from the API");
+            default -> notFound();
+        };
+    }
+
+    /** Filters ({@code name}, {@code label_selector}, {@code fingerprint}, {@code architecture}, {@code status}) then paginates. */
+    private MockResponse list(HttpUrl url, String key, List<ObjectNode> items) {
+        List<ObjectNode> matching = new ArrayList<>(items);
+        String selector = url.queryParameter("label_selector");
+        if (selector != null) {
+            Predicate<Map<String, String>> p = LabelSelector.parse(selector);
+            matching.removeIf(i -> !p.test(labels(i)));
+        }
+        for (String field : List.of("name", "fingerprint", "architecture")) {
+            String value = url.queryParameter(field);
+            if (value != null) {
+                matching.removeIf(i -> !value.equals(i.path(field).asText()));
+            }
+        }
+        List<String> statuses = url.queryParameterValues("status").stream().filter(s -> s != null).toList();
+        if (!statuses.isEmpty()) {
+            matching.removeIf(i -> !statuses.contains(i.path("status").asText()));
+        }
+        int perPage = Math.min(50, Math.max(1, intParam(url, "per_page", 25)));
+        int page = Math.max(1, intParam(url, "page", 1));
+        int last = Math.max(1, (matching.size() + perPage - 1) / perPage);
+        ObjectNode root = json.createObjectNode();
+        ArrayNode array = root.putArray(key);
+        matching.stream().skip((long) (page - 1) * perPage).limit(perPage).forEach(array::add);
+        ObjectNode pagination = root.putObject("meta").putObject("pagination");
+        pagination.put("page", page).put("per_page", perPage).put("last_page", last).put("total_entries", matching.size());
+        if (page > 1) {
+            pagination.put("previous_page", page - 1);
+        } else {
+            pagination.putNull("previous_page");
+        }
+        if (page < last) {
+            pagination.put("next_page", page + 1);
+        } else {
+            pagination.putNull("next_page");
+        }
+        return ok(200, root);
+    }
+
+    private static int intParam(HttpUrl url, String name, int fallback) {
+        try {
+            String v = url.queryParameter(name);
+            return v == null ? fallback : Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            return fallback;
+        }
+    }
+
+    private Map<String, String> labels(JsonNode item) {
+        Map<String, String> labels = new LinkedHashMap<>();
+        item.path("labels").fields().forEachRemaining(e -> labels.put(e.getKey(), e.getValue().asText()));
+        return labels;
+    }
+
+    // ---- servers
+
+    private MockResponse createServer(JsonNode body) throws IOException {
+        if (body == null) {
+            return error(400, "json_error", "a body is required");
+        }
+        if (body.has("datacenter")) {
+            return invalid("datacenter", "datacenter was removed from the API; use location");
+        }
+        String name = body.path("name").asText("");
+        if (!name.matches("[a-zA-Z0-9]([a-zA-Z0-9.-]{0,61}[a-zA-Z0-9])?")) {
+            return invalid("name", "is invalid");
+        }
+        if (servers.values().stream().anyMatch(s -> s.name.equals(name))) {
+            return error(409, "uniqueness_error", "server name is already used");
+        }
+        String type = body.path("server_type").asText("");
+        if (!Catalogue.TYPES.containsKey(type)) {
+            return invalid("server_type", "server type " + type + " not found");
+        }
+        String location = body.path("location").asText("fsn1");
+        if (!Catalogue.LOCATIONS.contains(location)) {
+            return invalid("location", "location " + location + " not found");
+        }
+        String architecture = (String) Catalogue.TYPES.get(type)[1];
+        JsonNode imageRef = body.path("image");
+        Optional<String> image = Catalogue.IMAGES.entrySet().stream()
+                .filter(e -> imageRef.isNumber() ? e.getValue() == imageRef.asLong() : e.getKey().startsWith(imageRef.asText() + "/"))
+                .map(Map.Entry::getKey).filter(k -> k.endsWith("/" + architecture)).findFirst();
+        if (image.isEmpty()) {
+            return invalid("image", "image " + imageRef + " not found for architecture " + architecture);
+        }
+        List<Long> keys = new ArrayList<>();
+        for (JsonNode k : body.path("ssh_keys")) {
+            if (!sshKeys.containsKey(k.asLong())) {
+                return invalid("ssh_keys", "ssh key " + k.asText() + " not found");
+            }
+            keys.add(k.asLong());
+        }
+        List<Long> fws = new ArrayList<>();
+        for (JsonNode f : body.path("firewalls")) {
+            if (!firewalls.containsKey(f.path("firewall").asLong())) {
+                return invalid("firewalls", "firewall " + f.path("firewall").asText() + " not found");
+            }
+            fws.add(f.path("firewall").asLong());
+        }
+        String userData = body.path("user_data").asText("");
+        if (userData.length() > 32 * 1024) {
+            return invalid("user_data", "is longer than 32 KiB");
+        }
+        if (freeHosts.isEmpty()) {
+            return error(412, "resource_unavailable", "server type " + type + " sold out in " + location);
+        }
+        SimServer s = new SimServer();
+        s.id = nextId++;
+        s.name = name;
+        s.created = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+        s.labels = labels(body);
+        s.type = type;
+        s.location = location;
+        s.image = image.get().split("/")[0];
+        s.keys = keys;
+        s.firewalls = fws;
+        s.userData = userData;
+        s.host = freeHosts.remove(0);
+        servers.put(s.id, s);
+        ObjectNode create = action("create_server", s.id, "running");
+        ObjectNode start = action("start_server", s.id, "running");
+        Boot mode = boot;
+        timers.schedule(() -> bootServer(s, mode, create, start), bootDelay.toMillis(), TimeUnit.MILLISECONDS);
+        ObjectNode root = json.createObjectNode();
+        root.set("server", serverJson(s));
+        root.set("action", create);
+        root.putArray("next_actions").add(start);
+        root.putNull("root_password");
+        return ok(201, root);
+    }
+
+    private void bootServer(SimServer s, Boot mode, ObjectNode... bootActions) {
+        try {
+            if (mode == Boot.ACTION_ERROR) {
+                synchronized (lock) {
+                    finish(bootActions[0], "error", "action_failed", "Server creation failed due to an internal error");
+                    finish(bootActions[1], "error", "action_failed", "start_server was not run");
+                    s.status = "off";
+                }
+                return;
+            }
+            if (mode != Boot.NO_SSH) {
+                JsonNode cloudInit = yaml.readTree(s.userData.isEmpty() ? "{}" : s.userData);
+                if (mode == Boot.WRONG_HOST_KEY) {
+                    s.host.regenerateHostKey();
+                } else {
+                    s.host.installHostKey(cloudInit.path("ssh_keys").path("ed25519_private").asText(),
+                            cloudInit.path("ssh_keys").path("ed25519_public").asText());
+                }
+                List<String> keys = new ArrayList<>();
+                synchronized (lock) {
+                    s.keys.forEach(id -> keys.add(sshKeys.get(id).path("public_key").asText()));
+                }
+                s.host.setAuthorizedKeys(keys);
+                s.host.startSshd(22);
+            }
+            synchronized (lock) {
+                for (ObjectNode a : bootActions) {
+                    finish(a, "success", null, null);
+                }
+                if (servers.containsKey(s.id)) {
+                    s.status = "running";
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            synchronized (lock) {
+                for (ObjectNode a : bootActions) {
+                    finish(a, "error", "action_failed", "simulator could not boot the host: " + e.getMessage());
+                }
+            }
+        }
+    }
+
+    private MockResponse deleteServer(long id) {
+        SimServer s = servers.remove(id);
+        if (s == null) {
+            return notFound();
+        }
+        ObjectNode delete = action("delete_server", id, "running");
+        timers.execute(() -> {
+            s.host.stopSshd(22);
+            s.host.wipeDocker();
+            synchronized (lock) {
+                freeHosts.add(s.host);
+                finish(delete, "success", null, null);
+            }
+        });
+        return ok(200, wrap("action", delete));
+    }
+
+    private ObjectNode serverJson(SimServer s) {
+        ObjectNode n = json.createObjectNode();
+        n.put("id", s.id).put("name", s.name).put("status", s.status).put("created", s.created.toString());
+        ObjectNode net = n.putObject("public_net");
+        net.putObject("ipv4").put("id", s.id + 1_000_000).put("ip", s.host.address()).put("blocked", false)
+                .put("dns_ptr", "static." + s.host.address() + ".clients.your-server.de");
+        net.putObject("ipv6").put("id", s.id + 2_000_000).put("ip", "2001:db8:" + Long.toHexString(s.id) + "::/64")
+                .put("blocked", false).putArray("dns_ptr");
+        net.putArray("floating_ips");
+        ArrayNode fw = net.putArray("firewalls");
+        s.firewalls.forEach(f -> fw.addObject().put("id", f).put("status", "applied"));
+        n.putArray("private_net");
+        n.set("server_type", Catalogue.serverType(json, s.type));
+        n.set("location", Catalogue.location(json, s.location));
+        n.set("image", Catalogue.image(json, s.image, (String) Catalogue.TYPES.get(s.type)[1]));
+        n.putNull("iso");
+        n.put("primary_disk_size", 40);
+        ObjectNode labels = n.putObject("labels");
+        s.labels.forEach(labels::put);
+        n.putObject("protection").put("delete", false).put("rebuild", false);
+        n.putNull("backup_window");
+        n.put("rescue_enabled", false).put("locked", false);
+        n.putNull("placement_group");
+        n.putArray("load_balancers");
+        n.putArray("volumes");
+        n.put("included_traffic", 21990232555520L).put("ingoing_traffic", 0).put("outgoing_traffic", 0);
+        return n;
+    }
+
+    // ---- ssh keys and firewalls
+
+    private MockResponse createSshKey(JsonNode body) {
+        String publicKey = body == null ? "" : body.path("public_key").asText("");
+        String name = body == null ? "" : body.path("name").asText("");
+        String[] parts = publicKey.strip().split("\\s+");
+        if (parts.length < 2 || !parts[0].startsWith("ssh-")) {
+            return invalid("public_key", "invalid public key");
+        }
+        String fingerprint = md5(parts[1]);
+        if (sshKeys.values().stream().anyMatch(k -> k.path("fingerprint").asText().equals(fingerprint))) {
+            return error(409, "uniqueness_error", "SSH key with the same fingerprint already exists", "public_key");
+        }
+        if (name.isEmpty() || sshKeys.values().stream().anyMatch(k -> k.path("name").asText().equals(name))) {
+            return error(409, "uniqueness_error", "SSH key name is already used", "name");
+        }
+        ObjectNode key = json.createObjectNode();
+        key.put("id", nextId++).put("name", name).put("fingerprint", fingerprint).put("public_key", publicKey.strip());
+        key.set("labels", body.path("labels").isObject() ? body.get("labels") : json.createObjectNode());
+        key.put("created", Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
+        sshKeys.put(key.get("id").asLong(), key);
+        return ok(201, wrap("ssh_key", key));
+    }
+
+    private MockResponse createFirewall(JsonNode body) {
+        String name = body == null ? "" : body.path("name").asText("");
+        if (name.isEmpty() || name.length() > 128) {
+            return invalid("name", "is invalid");
+        }
+        if (firewalls.values().stream().anyMatch(f -> f.path("name").asText().equals(name))) {
+            return error(409, "uniqueness_error", "firewall name is already used", "name");
+        }
+        ObjectNode fw = json.createObjectNode();
+        long id = nextId++;
+        fw.put("id", id).put("name", name);
+        fw.set("labels", body.path("labels").isObject() ? body.get("labels") : json.createObjectNode());
+        fw.put("created", Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
+        ArrayNode rules = fw.putArray("rules");
+        for (JsonNode r : body.path("rules")) {
+            ObjectNode rule = rules.addObject();
+            rule.put("direction", r.path("direction").asText()).put("protocol", r.path("protocol").asText());
+            if (r.hasNonNull("port")) {
+                rule.put("port", r.path("port").asText());
+            } else {
+                rule.putNull("port");
+            }
+            rule.set("source_ips", r.path("source_ips").isArray() ? r.get("source_ips") : json.createArrayNode());
+            rule.set("destination_ips", r.path("destination_ips").isArray() ? r.get("destination_ips") : json.createArrayNode());
+            rule.set("description", r.path("description").isMissingNode() ? json.nullNode() : r.get("description"));
+        }
+        fw.putArray("applied_to");
+        firewalls.put(id, fw);
+        ObjectNode root = wrap("firewall", fw);
+        root.putArray("actions").add(finish(action("set_firewall_rules", id, "running"), "success", null, null));
+        return ok(201, root);
+    }
+
+    private MockResponse deleteFirewall(long id) {
+        if (!firewalls.containsKey(id)) {
+            return notFound();
+        }
+        if (servers.values().stream().anyMatch(s -> s.firewalls.contains(id))) {
+            return error(422, "resource_in_use", "firewall is still applied to a resource");
+        }
+        firewalls.remove(id);
+        return ok(204, null);
+    }
+
+    // ---- actions
+
+    private ObjectNode action(String command, long resourceId, String status) {
+        ObjectNode a = json.createObjectNode();
+        long id = nextId++;
+        a.put("id", id).put("command", command).put("status", status).put("progress", 0)
+                .put("started", Instant.now().truncatedTo(ChronoUnit.SECONDS).toString()).putNull("finished");
+        a.putArray("resources").addObject().put("id", resourceId).put("type", command.contains("firewall") ? "firewall" : "server");
+        a.putNull("error");
+        actions.put(id, a);
+        if (!"running".equals(status)) {
+            finish(a, status, null, null);
+        }
+        return a;
+    }
+
+    private ObjectNode finish(ObjectNode a, String status, String code, String message) {
+        a.put("status", status).put("progress", 100).put("finished", Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
+        if (code != null) {
+            a.putObject("error").put("code", code).put("message", message);
+        }
+        return a;
+    }
+
+    private MockResponse getActions(HttpUrl url) {
+        List<String> ids = url.queryParameterValues("id").stream().filter(s -> s != null).toList();
+        if (ids.isEmpty()) {
+            return error(400, "invalid_input", "id is required");
+        }
+        ObjectNode root = json.createObjectNode();
+        ArrayNode array = root.putArray("actions");
+        for (String id : ids) {
+            ObjectNode a = actions.get(Long.parseLong(id));
+            if (a != null) {
+                array.add(a);
+            }
+        }
+        root.putObject("meta").putObject("pagination").put("page", 1).put("per_page", 25).putNull("previous_page")
+                .putNull("next_page").put("last_page", 1).put("total_entries", array.size());
+        return ok(200, root);
+    }
+
+    // ---- responses
+
+    private void refillRateLimit() {
+        long now = System.currentTimeMillis();
+        rateRemaining = Math.min(RATE_LIMIT, rateRemaining + (now - rateRefilledAt) / 1000.0);
+        rateRefilledAt = now;
+    }
+
+    private MockResponse.Builder base(int status) {
+        long missing = (long) Math.ceil(RATE_LIMIT - rateRemaining);
+        return new MockResponse.Builder().code(status)
+                .setHeader("RateLimit-Limit", RATE_LIMIT)
+                .setHeader("RateLimit-Remaining", (long) Math.floor(rateRemaining))
+                .setHeader("RateLimit-Reset", Instant.now().getEpochSecond() + missing)
+                .setHeader("X-Correlation-Id", Long.toHexString(System.nanoTime()));
+    }
+
+    private MockResponse ok(int status, JsonNode body) {
+        MockResponse.Builder b = base(status);
+        if (body != null) {
+            b.setHeader("Content-Type", "application/json").body(body.toString());
+        }
+        return b.build();
+    }
+
+    private ObjectNode wrap(String key, JsonNode value) {
+        ObjectNode root = json.createObjectNode();
+        root.set(key, value);
+        return root;
+    }
+
+    private MockResponse notFound() {
+        return error(404, "not_found", "resource not found");
+    }
+
+    private MockResponse invalid(String field, String message) {
+        ObjectNode root = json.createObjectNode();
+        ObjectNode error = root.putObject("error");
+        error.put("code", "invalid_input").put("message", "invalid input in field '" + field + "': " + message);
+        error.putObject("details").putArray("fields").addObject().put("name", field).putArray("messages").add(message);
+        return base(422).setHeader("Content-Type", "application/json").body(root.toString()).build();
+    }
+
+    private MockResponse error(int status, String code, String message, String... fields) {
+        ObjectNode root = json.createObjectNode();
+        ObjectNode error = root.putObject("error");
+        error.put("code", code).put("message", message);
+        if (fields.length > 0) {
+            ArrayNode f = error.putObject("details").putArray("fields");
+            for (String field : fields) {
+                f.addObject().put("name", field);
+            }
+        } else {
+            error.putNull("details");
+        }
+        return base(status).setHeader("Content-Type", "application/json").body(root.toString()).build();
+    }
+
+    private MockResponse faultResponse(Fault f) {
+        if (f.status() == 0) {
+            return new MockResponse.Builder().onResponseStart(new SocketEffect.CloseSocket(true, false, false)).build();
+        }
+        if (f.malformed()) {
+            return base(f.status()).setHeader("Content-Type", "application/json").body("{\"servers\": [ {\"id\": ").build();
+        }
+        MockResponse.Builder b = f.code() == null ? base(f.status()).body("<html>" + f.status() + " from a proxy</html>")
+                : base(f.status()).setHeader("Content-Type", "application/json")
+                        .body("{\"error\":{\"code\":\"" + f.code() + "\",\"message\":\"" + f.message() + "\",\"details\":null}}");
+        f.headers().forEach(b::setHeader);
+        return b.build();
+    }
+
+    private static String md5(String base64Key) {
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("MD5").digest(java.util.Base64.getDecoder().decode(base64Key));
+            StringBuilder out = new StringBuilder();
+            for (byte b : digest) {
+                if (!out.isEmpty()) {
+                    out.append(':');
+                }
+                out.append(String.format("%02x", b));
+            }
+            return out.toString();
+        } catch (java.security.NoSuchAlgorithmException | IllegalArgumentException e) {
+            throw new IllegalArgumentException("invalid public key");
+        }
+    }
+
+    /** Deletes every server (stopping sshd, wiping Docker) and stops answering. */
+    @Override
+    public void close() {
+        List<SimServer> left;
+        synchronized (lock) {
+            left = new ArrayList<>(servers.values());
+            servers.clear();
+        }
+        for (SimServer s : left) {
+            s.host.stopSshd(22);
+            s.host.wipeDocker();
+        }
+        timers.setExecuteExistingDelayedTasksAfterShutdownPolicy(false); // boots not yet due never happen
+        timers.shutdown(); // a delete already wiping finishes
+        try {
+            timers.awaitTermination(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        http.close();
+    }
+}

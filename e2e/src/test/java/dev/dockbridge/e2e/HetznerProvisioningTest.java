@@ -1,0 +1,215 @@
+package dev.dockbridge.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.dockbridge.e2e.hetzner.Fault;
+import dev.dockbridge.e2e.hetzner.HetznerSimulator;
+import dev.dockbridge.e2e.testbed.BusyboxImage;
+import dev.dockbridge.e2e.testbed.Cmd;
+import dev.dockbridge.e2e.testbed.TestBed;
+
+/** Issue 3's acceptance: lazy Hetzner servers behind the simulator, whose servers are test-bed hosts. */
+@ExtendWith(TestBedExtension.class)
+@Timeout(value = 4, unit = TimeUnit.MINUTES)
+class HetznerProvisioningTest {
+    private static final String TOKEN = "sim-token-0123456789abcdef";
+
+    private HetznerSimulator sim;
+    private Path work;
+    private Path config;
+
+    @BeforeEach
+    void simulator(TestBed bed) throws IOException {
+        sim = new HetznerSimulator(TOKEN, List.of(bed.host(3), bed.host(4)));
+        work = Files.createTempDirectory("dbe2e-hetzner");
+        config = Files.writeString(work.resolve("config.yaml"), """
+                provider: hetzner
+                hetzner:
+                  boot_timeout: 20s
+                """);
+    }
+
+    @AfterEach
+    void closeSimulator() {
+        sim.close();
+    }
+
+    private Map<String, String> env() {
+        return Map.of("HCLOUD_TOKEN", TOKEN, "HCLOUD_ENDPOINT", sim.endpoint());
+    }
+
+    private DockBridgeProcess start() throws IOException {
+        return DockBridgeProcess.start(work.resolve("home"), config, env());
+    }
+
+    @Test
+    void firstDockerCommandCreatesOneLabelledFirewalledServer() throws IOException {
+        try (DockBridgeProcess daemon = start()) {
+            assertThat(sim.count("POST /servers")).as("start creates nothing").isZero();
+            DockerCli docker = new DockerCli(daemon.socket(), work.resolve("docker-config"));
+            docker.ok("build", "-t", "hz:e2e", BusyboxImage.context(work.resolve("context")).toString());
+            assertThat(docker.ok("run", "--rm", "hz:e2e", "echo", "hi")).isEqualTo("hi\n");
+
+            assertThat(sim.count("POST /servers")).isEqualTo(1);
+            assertThat(sim.count("POST /ssh_keys")).isEqualTo(1);
+            assertThat(sim.count("POST /firewalls")).isEqualTo(1);
+            JsonNode server = sim.servers().get(0);
+            assertThat(server.path("labels").path("managed-by").asText()).isEqualTo("dockbridge");
+            assertThat(server.path("labels").path("dockbridge/profile").asText()).isEqualTo("default");
+            JsonNode firewall = sim.firewalls().get(0);
+            assertThat(firewall.path("rules")).hasSize(1);
+            assertThat(firewall.path("rules").get(0).path("direction").asText()).isEqualTo("in");
+            assertThat(firewall.path("rules").get(0).path("protocol").asText()).isEqualTo("tcp");
+            assertThat(firewall.path("rules").get(0).path("port").asText()).isEqualTo("22");
+            assertThat(server.path("public_net").path("firewalls").get(0).path("id").asLong()).isEqualTo(firewall.path("id").asLong());
+            assertThat(daemon.log()).contains("provisioning:").contains("host ready").doesNotContain(TOKEN);
+        }
+        assertThat(Files.getPosixFilePermissions(work.resolve("home/default/id_ed25519")))
+                .containsExactlyInAnyOrder(java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+                        java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+    }
+
+    @Test
+    void tenParallelFirstCommandsCreateOneServer() throws Exception {
+        try (DockBridgeProcess daemon = start()) {
+            DockerCli docker = new DockerCli(daemon.socket(), work.resolve("docker-config"));
+            ExecutorService pool = Executors.newFixedThreadPool(10);
+            try {
+                List<Future<Cmd.Result>> runs = new ArrayList<>();
+                for (int i = 0; i < 10; i++) {
+                    runs.add(pool.submit(() -> docker.run(Duration.ofSeconds(90), "ps")));
+                }
+                for (Future<Cmd.Result> run : runs) {
+                    Cmd.Result r = run.get();
+                    assertThat(r.exitCode()).as(r.describe()).isZero();
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            assertThat(sim.count("POST /servers")).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void restartedDaemonAdoptsTheServer() throws IOException {
+        try (DockBridgeProcess daemon = start()) {
+            new DockerCli(daemon.socket(), work.resolve("docker-config")).ok("ps");
+        }
+        assertThat(sim.count("POST /servers")).isEqualTo(1);
+        try (DockBridgeProcess daemon = start()) {
+            assertThat(daemon.log()).contains("adopting");
+            assertThat(new DockerCli(daemon.socket(), work.resolve("docker-config")).ok("ps")).startsWith("CONTAINER ID");
+        }
+        assertThat(sim.count("POST /servers")).as("adopted, not created again").isEqualTo(1);
+        assertThat(sim.count("POST /ssh_keys")).as("key found again by fingerprint").isEqualTo(1);
+    }
+
+    @Test
+    void aHostKeyOtherThanThePinnedOneIsRefused() throws IOException {
+        sim.boot(HetznerSimulator.Boot.WRONG_HOST_KEY);
+        try (DockBridgeProcess daemon = start()) {
+            Cmd.Result r = new DockerCli(daemon.socket(), work.resolve("docker-config")).run(Duration.ofSeconds(90), "ps");
+            assertThat(r.exitCode()).as(r.describe()).isPositive();
+            assertThat(r.stderr()).contains("not the key DockBridge gave this server").contains("deleted");
+        }
+        assertThat(sim.count("POST /servers")).isEqualTo(1);
+        assertThat(sim.servers()).isEmpty();
+    }
+
+    @Test
+    void failedActionReachesTheClientAndLeavesNoServer() throws IOException {
+        sim.boot(HetznerSimulator.Boot.ACTION_ERROR);
+        try (DockBridgeProcess daemon = start()) {
+            Cmd.Result r = new DockerCli(daemon.socket(), work.resolve("docker-config")).run(Duration.ofSeconds(90), "ps");
+            assertThat(r.exitCode()).as(r.describe()).isPositive();
+            assertThat(r.stderr()).contains("action_failed").contains("Server creation failed");
+        }
+        assertThat(sim.servers()).isEmpty();
+        assertThat(sim.count("DELETE /servers/" + 4200)).isLessThanOrEqualTo(1);
+    }
+
+    @Test
+    void soldOutTypeReachesTheClientAndTheNextCommandTriesAgain() throws IOException {
+        sim.addFault(Fault.error("POST", "/servers", 1, 412, "resource_unavailable", "server type cx23 sold out in fsn1"));
+        try (DockBridgeProcess daemon = start()) {
+            DockerCli docker = new DockerCli(daemon.socket(), work.resolve("docker-config"));
+            Cmd.Result r = docker.run(Duration.ofSeconds(90), "ps");
+            assertThat(r.exitCode()).as(r.describe()).isPositive();
+            assertThat(r.stderr()).contains("resource_unavailable: server type cx23 sold out in fsn1");
+            assertThat(sim.servers()).isEmpty();
+            assertThat(sim.count("POST /servers")).as("the connections of one command share one attempt").isEqualTo(1);
+            sleepPastSharedFailure();
+            assertThat(docker.ok("ps")).startsWith("CONTAINER ID"); // the next command tried again, and it worked
+        }
+        assertThat(sim.servers()).hasSize(1);
+    }
+
+    private static void sleepPastSharedFailure() {
+        try {
+            Thread.sleep(3500); // HostLifecycle.FAILURE_SHARED_FOR: connections of one command share a failure
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Test
+    void bootTimeoutDeletesTheServer() throws IOException {
+        sim.boot(HetznerSimulator.Boot.NO_SSH);
+        config = Files.writeString(config, "provider: hetzner\nhetzner:\n  boot_timeout: 4s\nssh:\n  connect_timeout: 1s\n");
+        try (DockBridgeProcess daemon = start()) {
+            Cmd.Result r = new DockerCli(daemon.socket(), work.resolve("docker-config")).run(Duration.ofSeconds(90), "ps");
+            assertThat(r.exitCode()).as(r.describe()).isPositive();
+            assertThat(r.stderr()).contains("did not become ready within 4 s").contains("deleted");
+        }
+        assertThat(sim.servers()).isEmpty();
+    }
+
+    @Test
+    void rateLimitAndUnavailableReadsAreRiddenOut() throws IOException {
+        sim.addFault(Fault.rateLimited("GET", "/servers", 1, Instant.now().getEpochSecond() + 2));
+        sim.addFault(Fault.error("GET", "/ssh_keys", 2, 503, "unavailable", "service unavailable"));
+        sim.addFault(Fault.error("GET", "/actions", 1, 503, "unavailable", "service unavailable"));
+        try (DockBridgeProcess daemon = start()) {
+            assertThat(new DockerCli(daemon.socket(), work.resolve("docker-config")).ok("ps")).startsWith("CONTAINER ID");
+            assertThat(daemon.log()).contains("retry");
+        }
+        assertThat(sim.count("POST /servers")).isEqualTo(1);
+    }
+
+    @Test
+    void badTokenFailsStartClearly() {
+        Cmd.Result r = DockBridgeProcess.run(work.resolve("home"), Map.of("HCLOUD_TOKEN", "wrong-token", "HCLOUD_ENDPOINT", sim.endpoint()),
+                Duration.ofSeconds(60), "start", "--config", config.toString());
+        assertThat(r.exitCode()).as(r.describe()).isEqualTo(1);
+        assertThat(r.stderr()).contains("HCLOUD_TOKEN was refused by the Hetzner API (unauthorized)").doesNotContain("wrong-token");
+        assertThat(sim.calls()).hasSize(1); // one cheap GET
+    }
+
+    @Test
+    void missingTokenIsAUsageError() {
+        Cmd.Result r = DockBridgeProcess.run(work.resolve("home"), Duration.ofSeconds(60), "start", "--config", config.toString());
+        assertThat(r.exitCode()).as(r.describe()).isEqualTo(2);
+        assertThat(r.stderr()).contains("HCLOUD_TOKEN is not set");
+    }
+}
