@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# DockBridge end to end on this machine, no cloud account needed: a network namespace plays the remote
-# host (real sshd + dockerd); DockBridge serves a local Docker socket tunnelled to it over SSH; the normal
-# docker CLI then builds and runs containers there. Run as root on Debian.
+# DockBridge end to end on this machine, no cloud account needed. A Hetzner Cloud API simulator stands in
+# for the cloud; its "servers" are network namespaces running a real sshd and dockerd. DockBridge starts
+# with no server, the first docker command creates one (pinned host key, SSH-only firewall), the normal
+# docker CLI builds and runs containers there over one SSH session, and the server is deleted at the end.
+# Run as root on Debian.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -9,34 +11,47 @@ bash scripts/install-deps.sh
 
 demo=/tmp/dockbridge-demo
 dist=$PWD/cli/target/dockbridge/dockbridge
-bed() { java -cp e2e/target/classes -Ddockbridge.testbed.prefix=dbdemo dev.dockbridge.e2e.testbed.TestBedMain "$@"; }
-daemon_pid=
+classpath="e2e/target/classes:$(cat e2e/target/classpath.txt)"
+pids=()
 cleanup() {
-  [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null || true
-  bed down "$demo" >/dev/null 2>&1 || true
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
 }
 trap cleanup EXIT
+rm -rf "$demo" && mkdir -p "$demo"
 
-echo "== bringing up the test-bed host (sshd + dockerd in a network namespace)"
-bed up "$demo"
+echo "== starting the Hetzner simulator and its server slot (log: $demo/simulator.log)"
+java -cp "$classpath" -Ddockbridge.testbed.prefix=dbdemo dev.dockbridge.e2e.testbed.TestBedMain sim "$demo" 1 \
+  >"$demo/simulator.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 600); do [ -f "$demo/sim.env" ] && break; sleep 0.1; done
+set -a; . "$demo/sim.env"; set +a   # HCLOUD_ENDPOINT, HCLOUD_TOKEN
 
+cat >"$demo/config.yaml" <<CFG
+provider: hetzner
+hetzner:
+  server_type: cx23
+  location: fsn1
+CFG
 export DOCKBRIDGE_HOME=$demo/home
-echo "== dockbridge start (log: $demo/daemon.log)"
+echo "== dockbridge start: no server exists yet (log: $demo/daemon.log)"
 "$dist/bin/dockbridge" start --config "$demo/config.yaml" >"$demo/daemon.log" 2>&1 &
-daemon_pid=$!
+pids+=($!)
 eval "$("$dist/bin/dockbridge" env --config "$demo/config.yaml")"
-for _ in $(seq 100); do [ -S "${DOCKER_HOST#unix://}" ] && break; sleep 0.1; done
+for _ in $(seq 300); do [ -S "${DOCKER_HOST#unix://}" ] && break; sleep 0.1; done
 echo "DOCKER_HOST=$DOCKER_HOST"
 
 set -x
-docker version --format 'client {{.Client.Version}} -> remote engine {{.Server.Version}}'
+"$dist/bin/dockbridge" server status --config "$demo/config.yaml"
+time docker version --format 'client {{.Client.Version}} -> remote engine {{.Server.Version}}'   # creates the server
+"$dist/bin/dockbridge" server status --config "$demo/config.yaml"
 mkdir -p "$demo/image"
 cp /bin/busybox "$demo/image/busybox"
 printf 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox","--install","-s","/bin"]\n' >"$demo/image/Dockerfile"
 docker build -q -t dockbridge-demo "$demo/image"
-docker run --rm dockbridge-demo echo "hello from a container on the remote engine"
+docker run --rm dockbridge-demo echo "hello from a container on the cloud server"
 printf 'stdin travels too\n' | docker run -i --rm dockbridge-demo sh -c 'cat; echo "(stdin closed, output kept)"'
-docker ps -a --format '{{.Image}} {{.Status}}'
+"$dist/bin/dockbridge" server destroy --config "$demo/config.yaml"
 set +x
-echo "== done; the daemon log:"
+echo "== the daemon log:"
 cat "$demo/daemon.log"

@@ -212,4 +212,28 @@ class HetznerProvisioningTest {
         assertThat(r.exitCode()).as(r.describe()).isEqualTo(2);
         assertThat(r.stderr()).contains("HCLOUD_TOKEN is not set");
     }
+
+    @Test
+    void serverCommandsCreateShowAndDestroy() {
+        Path home = work.resolve("home");
+        Cmd.Result empty = DockBridgeProcess.run(home, env(), Duration.ofSeconds(60), "server", "status", "--config", config.toString());
+        assertThat(empty.stdout()).as(empty.describe()).contains("no server");
+
+        Cmd.Result create = DockBridgeProcess.run(home, env(), Duration.ofSeconds(120), "server", "create", "--config", config.toString());
+        assertThat(create.exitCode()).as(create.describe()).isZero();
+        assertThat(sim.servers()).hasSize(1);
+        String id = sim.servers().get(0).path("id").asText();
+        assertThat(create.stdout()).contains("(" + id + ") ready at");
+
+        Cmd.Result status = DockBridgeProcess.run(home, env(), Duration.ofSeconds(60), "server", "status", "--config", config.toString());
+        assertThat(status.stdout()).as(status.describe()).contains("(" + id + ")").contains("cx23 in fsn1");
+
+        Cmd.Result again = DockBridgeProcess.run(home, env(), Duration.ofSeconds(120), "server", "create", "--config", config.toString());
+        assertThat(again.exitCode()).as(again.describe()).isZero();
+        assertThat(sim.count("POST /servers")).as("create adopts an existing server").isEqualTo(1);
+
+        Cmd.Result destroy = DockBridgeProcess.run(home, env(), Duration.ofSeconds(60), "server", "destroy", "--config", config.toString());
+        assertThat(destroy.stdout()).as(destroy.describe()).contains("deleted server");
+        assertThat(sim.servers()).isEmpty();
+    }
 }

@@ -35,6 +35,7 @@ public final class StartCommand implements Callable<Integer> {
         DockBridgeConfig config = ProfileOptions.load(profile);
         if (LoggerFactory.getILoggerFactory() instanceof LoggerContext logging) {
             logging.setName("profile=" + profile.name()); // every log line names its profile
+            logging.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).setLevel(ch.qos.logback.classic.Level.INFO);
         }
         BridgeDaemon daemon = new DaemonAssembly(ctx, profile, config).build();
         Thread hook = new Thread(daemon::close, "dockbridge-shutdown");
