@@ -9,7 +9,7 @@ import dev.dockbridge.cli.Profile;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
-@Command(name = "env", description = {
+@Command(name = "env", mixinStandardHelpOptions = true, description = {
         "Print the shell commands that point the docker CLI at this profile's socket.",
         "Use: eval \"$(dockbridge env)\""})
 public final class EnvCommand implements Callable<Integer> {

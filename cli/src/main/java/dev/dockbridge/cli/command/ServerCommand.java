@@ -17,15 +17,23 @@ import picocli.CommandLine.Mixin;
  * Explicit control of the profile's server. Acts through the provider directly; a running daemon notices
  * a deleted server on its next use and brings up a new one.
  */
-@Command(name = "server", description = "Create, show or delete the profile's server.")
-public final class ServerCommand {
+@Command(name = "server", mixinStandardHelpOptions = true, description = "Create, show or delete the profile's server.")
+public final class ServerCommand implements Runnable {
     private final CliContext ctx;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
 
     public ServerCommand(CliContext ctx) {
         this.ctx = ctx;
     }
 
-    @Command(name = "create", description = "Create the server now (or adopt the existing one) and wait until Docker answers.")
+    @Override
+    public void run() {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "missing subcommand: create, status or destroy");
+    }
+
+    @Command(name = "create", mixinStandardHelpOptions = true, description = "Create the server now (or adopt the existing one) and wait until Docker answers.")
     int create(@Mixin ProfileOptions profileOptions) {
         try (HostLifecycle lifecycle = lifecycle(profileOptions)) {
             lifecycle.ensureReady();
@@ -37,7 +45,7 @@ public final class ServerCommand {
         }
     }
 
-    @Command(name = "status", description = "Show the profile's server, if there is one.")
+    @Command(name = "status", mixinStandardHelpOptions = true, description = "Show the profile's server, if there is one.")
     int status(@Mixin ProfileOptions profileOptions) {
         try (HostLifecycle lifecycle = lifecycle(profileOptions)) {
             Optional<ProvisionedHost> host = lifecycle.provider().findExisting();
@@ -55,7 +63,7 @@ public final class ServerCommand {
         }
     }
 
-    @Command(name = "destroy", description = "Delete the profile's server (volumes, keys and firewall stay).")
+    @Command(name = "destroy", mixinStandardHelpOptions = true, description = "Delete the profile's server (volumes, keys and firewall stay).")
     int destroy(@Mixin ProfileOptions profileOptions) {
         try (HostLifecycle lifecycle = lifecycle(profileOptions)) {
             Optional<ProvisionedHost> host = lifecycle.provider().findExisting();

@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
-@Command(name = "start", description = {
+@Command(name = "start", mixinStandardHelpOptions = true, description = {
         "Run the daemon in the foreground (logs to stdout) until Ctrl-C or SIGTERM.",
         "Serves a local Docker socket whose every connection goes to the remote engine over one SSH session."})
 public final class StartCommand implements Callable<Integer> {
