@@ -7,7 +7,16 @@ import java.security.KeyPair;
 import java.time.Clock;
 import java.time.Duration;
 
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
 import dev.dockbridge.bridge.daemon.BridgeDaemon;
+import dev.dockbridge.bridge.daemon.ControlServer;
+import dev.dockbridge.bridge.daemon.StatusReport;
+import dev.dockbridge.bridge.forward.ContainerWatcher;
+import dev.dockbridge.bridge.forward.SshChannelOpener;
+import dev.dockbridge.portforward.ForwardManager;
 import dev.dockbridge.bridge.docker.DockerSocketProxy;
 import dev.dockbridge.bridge.host.ExistingHostProvider;
 import dev.dockbridge.bridge.host.HetznerHostProvider;
@@ -26,6 +35,8 @@ import dev.dockbridge.hetzner.HetznerClient;
 /** The composition root: turns a profile and its configuration into wired parts. Nothing else wires. */
 public final class DaemonAssembly {
     private static final Duration ACTION_TIMEOUT = Duration.ofMinutes(5);
+    /** Events trigger reconciles at once; this catches what events missed. */
+    private static final Duration RECONCILE_EVERY = Duration.ofSeconds(10);
 
     private final CliContext ctx;
     private final Profile profile;
@@ -45,9 +56,30 @@ public final class DaemonAssembly {
 
     public BridgeDaemon build() {
         HostLifecycle lifecycle = lifecycle();
-        DockerSocketProxy proxy = new DockerSocketProxy(dockerSocket(ctx, profile, config), lifecycle::openDocker,
-                DockerSocketProxy.ProxyListener.NONE);
-        return new BridgeDaemon(lifecycle, proxy);
+        Path socket = dockerSocket(ctx, profile, config);
+        DockerSocketProxy proxy = new DockerSocketProxy(socket, lifecycle::openDocker, DockerSocketProxy.ProxyListener.NONE);
+        ForwardManager forwards = null;
+        ContainerWatcher watcher = null;
+        if (config.forward().enabled()) {
+            ExecutorService opening = Executors.newCachedThreadPool(daemonThreads("forward-open"));
+            forwards = new ForwardManager(new SshChannelOpener(lifecycle, opening), config.forward().bind(), Clock.systemUTC());
+            watcher = new ContainerWatcher(lifecycle, forwards, profile.stateDir().resolve("watcher.sock"), RECONCILE_EVERY);
+        }
+        ForwardManager forwardsForStatus = forwards;
+        String dockerHost = "unix://" + socket;
+        ControlServer control = new ControlServer(profile.stateDir().resolve("control.sock"), Map.of(
+                "status", request -> StatusReport.status(profile.name(), dockerHost, lifecycle, forwardsForStatus, Clock.systemUTC()),
+                "ports", request -> StatusReport.forwards(forwardsForStatus)));
+        return new BridgeDaemon(new BridgeDaemon.Parts(lifecycle, proxy, forwards, watcher, control));
+    }
+
+    private static java.util.concurrent.ThreadFactory daemonThreads(String name) {
+        java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
     }
 
     /** The host lifecycle alone (for commands that manage the server without serving a socket). */

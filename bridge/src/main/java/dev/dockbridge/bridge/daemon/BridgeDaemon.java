@@ -8,25 +8,32 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.dockbridge.bridge.docker.DockerSocketProxy;
+import dev.dockbridge.bridge.forward.ContainerWatcher;
 import dev.dockbridge.bridge.host.HostLifecycle;
 import dev.dockbridge.bridge.tunnel.TunnelException;
 import dev.dockbridge.hetzner.HetznerApiException;
+import dev.dockbridge.portforward.ForwardManager;
 
 /**
- * The running daemon of one profile: the host lifecycle and the Docker socket in front of it. Owns both;
- * {@link #close()} removes the socket and ends the SSH session (the host keeps running).
+ * The running daemon of one profile: the host lifecycle, the Docker socket in front of it, the port
+ * forwards and their watcher, and the control socket. Owns them all; {@link #close()} stops them in
+ * reverse order (the host keeps running).
  */
 public final class BridgeDaemon implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(BridgeDaemon.class);
 
-    private final HostLifecycle lifecycle;
-    private final DockerSocketProxy proxy;
+    /** The parts, built by the composition root; {@code forwards} and {@code watcher} are null when forwarding is off. */
+    public record Parts(HostLifecycle lifecycle, DockerSocketProxy proxy, ForwardManager forwards, ContainerWatcher watcher,
+                        ControlServer control) {
+    }
+
+    private final Parts parts;
     private final Cleanups cleanups = new Cleanups();
     private final CountDownLatch stopped = new CountDownLatch(1);
 
-    public BridgeDaemon(HostLifecycle lifecycle, DockerSocketProxy proxy) {
-        this.lifecycle = cleanups.register(lifecycle);
-        this.proxy = proxy;
+    public BridgeDaemon(Parts parts) {
+        this.parts = parts;
+        cleanups.register(parts.lifecycle());
     }
 
     /**
@@ -36,8 +43,8 @@ public final class BridgeDaemon implements Closeable {
      */
     public void start() throws IOException {
         try {
-            if (!lifecycle.adopt()) {
-                log.info("no host yet: the first docker command brings one up ({})", lifecycle.provider().describe());
+            if (!parts.lifecycle().adopt()) {
+                log.info("no host yet: the first docker command brings one up ({})", parts.lifecycle().provider().describe());
             }
         } catch (IOException e) {
             if (permanent(e)) {
@@ -47,7 +54,12 @@ public final class BridgeDaemon implements Closeable {
             log.warn("{}; the docker socket starts anyway and each docker command retries", e.getMessage());
         }
         try {
-            cleanups.register(proxy).start();
+            cleanups.register(parts.proxy()).start();
+            if (parts.forwards() != null) {
+                cleanups.register(parts.forwards());
+                cleanups.register(parts.watcher()).start();
+            }
+            cleanups.register(parts.control()).start();
         } catch (IOException e) {
             close();
             throw e;
@@ -68,11 +80,11 @@ public final class BridgeDaemon implements Closeable {
     }
 
     public DockerSocketProxy proxy() {
-        return proxy;
+        return parts.proxy();
     }
 
     public HostLifecycle lifecycle() {
-        return lifecycle;
+        return parts.lifecycle();
     }
 
     /** Blocks until {@link #close()}. */

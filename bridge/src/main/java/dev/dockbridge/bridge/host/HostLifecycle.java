@@ -124,6 +124,25 @@ public final class HostLifecycle implements Closeable {
         return true;
     }
 
+    /**
+     * The tunnel of the ready host, without bringing one up: for the daemon's own traffic (the container
+     * watcher, port forwards), which must never create a server or count as use.
+     *
+     * @throws HostUnavailableException if no host is ready
+     */
+    public SshTunnel currentTunnel() throws HostUnavailableException {
+        synchronized (lock) {
+            if (state != HostState.READY || tunnel == null) {
+                throw new HostUnavailableException("no host is ready (" + state.label() + ")", null);
+            }
+            return tunnel;
+        }
+    }
+
+    public String remoteSocket() {
+        return remoteSocket;
+    }
+
     /** Opens a stream to the remote Docker socket, bringing the host up first if needed. */
     public RemoteStream openDocker() throws IOException {
         return ensureReady().openUnixSocket(remoteSocket);

@@ -21,6 +21,8 @@ import org.apache.sshd.common.channel.exception.SshChannelOpenException;
 import org.apache.sshd.common.session.ConnectionService;
 import org.apache.sshd.core.CoreModuleProperties;
 import org.slf4j.Logger;
+
+import dev.dockbridge.portforward.ChannelOpener;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -212,6 +214,22 @@ public final class SshTunnel implements Closeable {
             throw channelFailure(path, e);
         }
         return new ChannelRemoteStream(channel);
+    }
+
+    /**
+     * Opens a {@code direct-tcpip} channel to {@code host:port} as seen from the server (a published port).
+     * Blocks until the channel is open (or the connect timeout).
+     */
+    public ChannelOpener.RemoteEnd openTcp(String host, int port, ChannelOpener.RemoteSink sink) throws TunnelException {
+        ClientSession s = session();
+        DirectTcpChannel channel = new DirectTcpChannel(host, port, sink);
+        try {
+            open(s, channel);
+        } catch (IOException e) {
+            throw new TunnelException(TunnelException.Kind.CHANNEL_REFUSED,
+                    "cannot connect to " + host + ":" + port + " on " + target.host() + " (" + rootMessage(e) + ")", e);
+        }
+        return channel;
     }
 
     /** sshd-core wraps the server's open failure; it is the only failure that says the server said no. */

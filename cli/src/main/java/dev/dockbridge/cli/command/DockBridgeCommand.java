@@ -10,7 +10,8 @@ import picocli.CommandLine.ScopeType;
         mixinStandardHelpOptions = true,
         versionProvider = VersionInfo.class,
         description = "A Docker engine on a remote host that feels local: run 'dockbridge start', then use docker as usual.",
-        subcommands = {StartCommand.class, EnvCommand.class, ServerCommand.class, HelpCommand.class})
+        subcommands = {StartCommand.class, StatusCommand.class, PortsCommand.class, EnvCommand.class, ServerCommand.class,
+            HelpCommand.class})
 public final class DockBridgeCommand {
     @Option(names = "--debug", scope = ScopeType.INHERIT,
             description = "Verbose logs, and stack traces on errors.")

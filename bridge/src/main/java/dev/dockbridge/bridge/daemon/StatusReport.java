@@ -1,0 +1,63 @@
+package dev.dockbridge.bridge.daemon;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import dev.dockbridge.bridge.host.HostLifecycle;
+import dev.dockbridge.bridge.host.ProvisionedHost;
+import dev.dockbridge.portforward.ForwardManager;
+import dev.dockbridge.portforward.ForwardStatus;
+
+/** Builds the documented status JSON ({@code dockbridge status --json}) from the daemon's parts. */
+public final class StatusReport {
+    private StatusReport() {
+    }
+
+    public static Map<String, Object> status(String profile, String dockerHost, HostLifecycle lifecycle, ForwardManager forwards, Clock clock) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("profile", profile);
+        out.put("docker_host", dockerHost);
+        HostLifecycle.Snapshot s = lifecycle.snapshot();
+        Map<String, Object> server = new LinkedHashMap<>();
+        server.put("state", s.state().label());
+        server.put("provider", lifecycle.provider().describe());
+        ProvisionedHost h = s.host();
+        if (h != null) {
+            server.put("id", h.id());
+            server.put("name", h.name());
+            server.put("ip", h.ssh().host());
+            server.put("type", h.type());
+            server.put("location", h.location());
+            server.put("uptime_s", h.created() == null ? null : Duration.between(h.created(), clock.instant()).toSeconds());
+        }
+        if (s.reason() != null) {
+            server.put("reason", s.reason());
+        }
+        out.put("server", server);
+        out.put("forwards", forwards(forwards));
+        return out;
+    }
+
+    public static List<Map<String, Object>> forwards(ForwardManager forwards) {
+        return forwards == null ? List.of() : forwards.snapshot().stream().map(StatusReport::forward).toList();
+    }
+
+    private static Map<String, Object> forward(ForwardStatus f) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("container", f.container());
+        m.put("protocol", f.protocol());
+        m.put("remote_host", f.remoteHost());
+        m.put("remote_port", f.remotePort());
+        m.put("local_port", f.localPort());
+        m.put("connections", f.connections());
+        m.put("total_connections", f.totalConnections());
+        m.put("bytes_in", f.bytesIn());
+        m.put("bytes_out", f.bytesOut());
+        m.put("last_used", f.lastUsed() == null ? null : f.lastUsed().toString());
+        m.put("note", f.note());
+        return m;
+    }
+}

@@ -1,0 +1,57 @@
+package dev.dockbridge.cli.command;
+
+import java.util.concurrent.Callable;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.dockbridge.cli.CliContext;
+import dev.dockbridge.cli.ControlClient;
+import dev.dockbridge.cli.ExitCodes;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "status", mixinStandardHelpOptions = true, description = "Show the daemon, its server and its forwards.")
+public final class StatusCommand implements Callable<Integer> {
+    private final CliContext ctx;
+
+    @Mixin
+    ProfileOptions profileOptions;
+
+    @Option(names = "--json", description = "Print the status as JSON (stable field names).")
+    boolean json;
+
+    public StatusCommand(CliContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public Integer call() {
+        JsonNode status = ControlClient.ask(profileOptions.resolve(ctx), "status");
+        if (json) {
+            ctx.out().println(ControlClient.pretty(status));
+            return ExitCodes.OK;
+        }
+        JsonNode server = status.path("server");
+        ctx.out().println("profile:     " + status.path("profile").asText());
+        ctx.out().println("docker host: " + status.path("docker_host").asText());
+        StringBuilder line = new StringBuilder(server.path("state").asText());
+        if (server.hasNonNull("name")) {
+            line.append(": ").append(server.path("name").asText()).append(" (").append(server.path("id").asText()).append(") at ")
+                    .append(server.path("ip").asText());
+        }
+        if (server.hasNonNull("type")) {
+            line.append(", ").append(server.path("type").asText()).append(" in ").append(server.path("location").asText());
+        }
+        if (server.hasNonNull("uptime_s")) {
+            line.append(", up ").append(server.path("uptime_s").asLong() / 60).append(" min");
+        }
+        if (server.hasNonNull("reason")) {
+            line.append(" (").append(server.path("reason").asText()).append(")");
+        }
+        ctx.out().println("server:      " + line + " [" + server.path("provider").asText() + "]");
+        ctx.out().println();
+        PortsCommand.print(ctx, status.path("forwards"));
+        return ExitCodes.OK;
+    }
+}

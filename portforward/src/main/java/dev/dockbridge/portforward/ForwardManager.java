@@ -1,0 +1,196 @@
+package dev.dockbridge.portforward;
+
+import java.io.Closeable;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps one local listener per published TCP port on each loopback bind address, on the same port number
+ * when it is free locally and on the next free one otherwise. {@link #apply} is idempotent and applies
+ * removals before additions. UDP ports are listed but not forwarded.
+ *
+ * <p>Thread-safe. Owns its event loops, listeners and accepted connections.
+ */
+public final class ForwardManager implements Closeable {
+    private static final Logger log = LoggerFactory.getLogger(ForwardManager.class);
+    private static final int PORT_SEARCH = 100;
+
+    private final ChannelOpener opener;
+    private final List<InetAddress> bind;
+    private final Clock clock;
+    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
+    private final Object lock = new Object();
+    private final Map<String, Forward> forwards = new LinkedHashMap<>(); // guarded by lock
+    private final Set<String> warned = new HashSet<>(); // guarded by lock
+    private boolean closed; // guarded by lock
+
+    private record Forward(ForwardSpec spec, int localPort, List<Channel> listeners, ForwardStats stats, String note) {
+    }
+
+    /** @param bindAddresses loopback literals; those this machine lacks (e.g. no IPv6) are skipped with a warning */
+    public ForwardManager(ChannelOpener opener, List<String> bindAddresses, Clock clock) {
+        this.opener = opener;
+        this.clock = clock;
+        List<InetAddress> usable = new ArrayList<>();
+        for (String a : bindAddresses) {
+            try {
+                InetAddress address = InetAddress.getByName(a);
+                if (!address.isLoopbackAddress()) {
+                    throw new IllegalArgumentException(a + " is not a loopback address");
+                }
+                if (canBind(address)) {
+                    usable.add(address);
+                } else {
+                    log.warn("forwards: cannot bind {} on this machine; forwarding on the other addresses only", a);
+                }
+            } catch (UnknownHostException e) {
+                throw new IllegalArgumentException("not an address: " + a, e);
+            }
+        }
+        this.bind = List.copyOf(usable);
+    }
+
+    private boolean canBind(InetAddress address) {
+        try (var socket = new java.net.ServerSocket()) {
+            socket.bind(new InetSocketAddress(address, 0));
+            return true;
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
+    /** Makes the forwards match {@code desired}: closes the ones no longer wanted, then opens the new ones. */
+    public void apply(Collection<ForwardSpec> desired) {
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            Map<String, ForwardSpec> wanted = new LinkedHashMap<>();
+            desired.forEach(s -> wanted.put(s.key(), s));
+            for (var it = forwards.entrySet().iterator(); it.hasNext(); ) {
+                var entry = it.next();
+                if (!wanted.containsKey(entry.getKey())) {
+                    Forward f = entry.getValue();
+                    f.listeners().forEach(Channel::close);
+                    it.remove();
+                    if (f.localPort() > 0) {
+                        log.info("forward stopped: localhost:{} (container {} gone or stopped)", f.localPort(), f.spec().container());
+                    }
+                }
+            }
+            for (ForwardSpec spec : wanted.values()) {
+                Forward existing = forwards.get(spec.key());
+                if (existing == null) {
+                    forwards.put(spec.key(), open(spec));
+                } else if (!existing.spec().container().equals(spec.container())) {
+                    forwards.put(spec.key(), new Forward(spec, existing.localPort(), existing.listeners(), existing.stats(), existing.note()));
+                }
+            }
+        }
+    }
+
+    private Forward open(ForwardSpec spec) {
+        ForwardStats stats = new ForwardStats(clock);
+        if (!spec.tcp()) {
+            if (warned.add(spec.key())) {
+                log.warn("forward: {} port {} of container {} is not forwarded (only TCP is)", spec.protocol(), spec.remotePort(), spec.container());
+            }
+            return new Forward(spec, 0, List.of(), stats, spec.protocol() + " is not forwarded");
+        }
+        int last = Math.min(65535, spec.remotePort() + PORT_SEARCH);
+        for (int port = spec.remotePort(); port <= last; port++) {
+            List<Channel> listeners = tryBind(spec, port, stats);
+            if (listeners != null) {
+                if (port != spec.remotePort()) {
+                    log.warn("forward: localhost:{} is taken or not allowed here; container {} port {} is on localhost:{}",
+                            spec.remotePort(), spec.container(), spec.remotePort(), port);
+                } else {
+                    log.info("forwarding localhost:{} -> {}:{} (container {})", port, spec.remoteHost(), spec.remotePort(), spec.container());
+                }
+                return new Forward(spec, port, listeners, stats, port != spec.remotePort() ? "local port " + spec.remotePort() + " was taken" : null);
+            }
+        }
+        log.warn("forward: no free local port in {}-{} for container {} port {}", spec.remotePort(), last, spec.container(), spec.remotePort());
+        return new Forward(spec, 0, List.of(), stats, "no free local port");
+    }
+
+    /** Binds the port on every address, or on none. */
+    private List<Channel> tryBind(ForwardSpec spec, int port, ForwardStats stats) {
+        List<Channel> bound = new ArrayList<>();
+        for (InetAddress address : bind) {
+            ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                    .childOption(ChannelOption.AUTO_READ, false)
+                    .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childHandler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            ch.pipeline().addLast(new RelayHandler(spec, opener, stats));
+                        }
+                    });
+            var future = b.bind(new InetSocketAddress(address, port)).awaitUninterruptibly();
+            if (!future.isSuccess()) {
+                bound.forEach(Channel::close);
+                return null;
+            }
+            bound.add(future.channel());
+        }
+        return bound;
+    }
+
+    /** Every forward, sorted by remote port. */
+    public List<ForwardStatus> snapshot() {
+        synchronized (lock) {
+            return forwards.values().stream()
+                    .sorted(Comparator.comparingInt((Forward f) -> f.spec().remotePort()).thenComparing(f -> f.spec().protocol()))
+                    .map(f -> new ForwardStatus(f.spec().container(), f.spec().protocol(), f.spec().remoteHost(), f.spec().remotePort(),
+                            f.localPort(), f.stats().open(), f.stats().total(), f.stats().bytesIn(), f.stats().bytesOut(),
+                            f.stats().lastUsed(), f.note()))
+                    .toList();
+        }
+    }
+
+    /** Connections open through all forwards right now. */
+    public int openConnections() {
+        synchronized (lock) {
+            return forwards.values().stream().mapToInt(f -> f.stats().open()).sum();
+        }
+    }
+
+    /** Closes every listener (the daemon stops, or the host is gone). */
+    public void clear() {
+        apply(List.of());
+    }
+
+    @Override
+    public void close() {
+        synchronized (lock) {
+            closed = true;
+            forwards.values().forEach(f -> f.listeners().forEach(Channel::close));
+            forwards.clear();
+        }
+        group.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS);
+    }
+}

@@ -1,0 +1,144 @@
+package dev.dockbridge.portforward;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.SocketChannel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Relays one accepted local connection to one remote channel. Auto-read is off: the first read waits for
+ * the remote channel to open, and each later read waits for the previous chunk to be taken by the remote
+ * side; remote bytes are acknowledged only once written locally. A half-close in either direction is passed
+ * on; the connection closes when both directions have ended or either failed.
+ */
+final class RelayHandler extends ChannelInboundHandlerAdapter implements ChannelOpener.RemoteSink {
+    private static final Logger log = LoggerFactory.getLogger(RelayHandler.class);
+
+    private final ForwardSpec spec;
+    private final ChannelOpener opener;
+    private final ForwardStats stats;
+    private Channel channel;
+    private volatile ChannelOpener.RemoteEnd remote;
+    private boolean localEof; // event loop only
+    private boolean remoteEof; // event loop only
+
+    RelayHandler(ForwardSpec spec, ChannelOpener opener, ForwardStats stats) {
+        this.spec = spec;
+        this.opener = opener;
+        this.stats = stats;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        channel = ctx.channel();
+        stats.opened();
+        opener.open(spec.remoteHost(), spec.remotePort(), this).whenComplete((end, error) -> channel.eventLoop().execute(() -> {
+            if (error != null) {
+                log.debug("forward {}: cannot open remote channel: {}", spec.remotePort(), error.toString());
+                channel.close();
+                return;
+            }
+            remote = end;
+            if (!channel.isActive()) {
+                end.close();
+                return;
+            }
+            channel.read();
+        }));
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ByteBuf buf = (ByteBuf) msg;
+        byte[] data;
+        try {
+            data = new byte[buf.readableBytes()];
+            buf.readBytes(data);
+        } finally {
+            buf.release();
+        }
+        stats.in(data.length);
+        remote.write(data).whenComplete((ok, error) -> {
+            if (error != null) {
+                ctx.close();
+            } else {
+                ctx.read(); // the next chunk only once this one was taken
+            }
+        });
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            localEof = true;
+            ChannelOpener.RemoteEnd r = remote;
+            if (r != null) {
+                r.shutdownOutput();
+            }
+            closeIfDone();
+        } else {
+            ctx.fireUserEventTriggered(evt);
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        stats.closed();
+        ChannelOpener.RemoteEnd r = remote;
+        if (r != null) {
+            r.close();
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.debug("forward {}: {}", spec.remotePort(), cause.toString()); // a reset by the peer is routine
+        ctx.close();
+    }
+
+    // ---- RemoteSink: called from the opener's threads
+
+    @Override
+    public void onData(byte[] data, Runnable delivered) {
+        stats.out(data.length);
+        channel.writeAndFlush(Unpooled.wrappedBuffer(data)).addListener((ChannelFutureListener) f -> {
+            if (f.isSuccess()) {
+                delivered.run();
+            } else {
+                f.channel().close();
+            }
+        });
+    }
+
+    @Override
+    public void onEof() {
+        channel.eventLoop().execute(() -> {
+            remoteEof = true;
+            // after the bytes already queued: an empty write keeps the order
+            channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
+                if (channel instanceof SocketChannel socket && socket.isActive()) {
+                    socket.shutdownOutput();
+                }
+                closeIfDone();
+            });
+        });
+    }
+
+    @Override
+    public void onClose(Throwable cause) {
+        // close after flush, so bytes already queued still arrive
+        channel.eventLoop().execute(() -> channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE));
+    }
+
+    private void closeIfDone() {
+        if (localEof && remoteEof) {
+            channel.close();
+        }
+    }
+}
