@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * when it is free locally and on the next free one otherwise. {@link #apply} is idempotent and applies
  * removals before additions. UDP ports are listed but not forwarded.
  *
- * <p>Thread-safe. Owns its event loops, listeners and accepted connections.
+ * <p>Thread-safe; {@link #apply} blocks while listeners close and bind, so it must not run on one of its
+ * event loops. Owns its event loops, listeners and accepted connections.
  */
 public final class ForwardManager implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(ForwardManager.class);
@@ -93,7 +94,8 @@ public final class ForwardManager implements Closeable {
                 var entry = it.next();
                 if (!wanted.containsKey(entry.getKey())) {
                     Forward f = entry.getValue();
-                    f.listeners().forEach(Channel::close);
+                    // wait: the port must be free before an addition below (or the next apply) binds it again
+                    f.listeners().forEach(c -> c.close().awaitUninterruptibly());
                     it.remove();
                     if (f.localPort() > 0) {
                         log.info("forward stopped: localhost:{} (container {} gone or stopped)", f.localPort(), f.spec().container());

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Port-forward performance, side by side in one run on the test bed:
+#   throughput  iperf3 single stream (RUN_S seconds) to a container's published port
+#   conn/s      wrk, 20 connections, against busybox httpd (which closes every connection: each request is
+#               a new forwarded connection), with wrk's error count
+# through: direct (inside the host's namespace), OpenSSH ssh -L (default cipher, and aes128-gcm),
+# and a DockBridge forward. Medians of ROUNDS rounds (default 3). Also the daemon's RSS after the load.
+# Run as root on Debian.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${ROUNDS:-3}
+run_s=${RUN_S:-5}
+bash scripts/install-deps.sh iperf3 wrk python3 >/dev/null
+[ -f e2e/target/classpath.txt ] && [ -x cli/target/dockbridge/dockbridge/bin/dockbridge ] || ./mvnw -q -B -ntp -DskipTests install
+
+dir=/tmp/dbbench-fwd
+ns=dbfw-h1
+bed() { java -cp e2e/target/classes -Ddockbridge.testbed.prefix=dbfw dev.dockbridge.e2e.testbed.TestBedMain "$@"; }
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  bed down "$dir" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+bed down "$dir" >/dev/null 2>&1 || true
+bed up "$dir" >/dev/null
+host=198.18.1.2
+export DOCKER_CONFIG=$dir/docker-config
+remote="env DOCKER_HOST=unix://$dir/h1/docker.sock"
+mkdir -p "$dir/image" "$DOCKER_CONFIG"
+cp /bin/busybox "$dir/image/busybox"
+printf 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox","--install","-s","/bin"]\nRUN mkdir -p /www && echo hello > /www/index.html\n' \
+  >"$dir/image/Dockerfile"
+$remote docker build -q -t bench "$dir/image" >/dev/null 2>&1
+# iperf3 comes from this machine's root filesystem, run inside a container that publishes its port
+$remote docker run -d -p 5201:5201 -v /:/host bench chroot /host iperf3 -s -p 5201 >/dev/null
+$remote docker run -d -p 18080:80 bench httpd -f -p 80 -h /www >/dev/null
+
+export DOCKBRIDGE_HOME=$dir/home
+cli/target/dockbridge/dockbridge/bin/dockbridge start --config "$dir/config.yaml" >"$dir/daemon.log" 2>&1 &
+daemon=$!
+pids+=($daemon)
+ssh_opts=(-i "$dir/client_ed25519" -o UserKnownHostsFile="$dir/known_hosts" -o StrictHostKeyChecking=yes -N)
+ssh "${ssh_opts[@]}" -L 25201:127.0.0.1:5201 -L 28080:127.0.0.1:18080 root@$host &
+pids+=($!)
+ssh "${ssh_opts[@]}" -c aes128-gcm@openssh.com -L 35201:127.0.0.1:5201 -L 38080:127.0.0.1:18080 root@$host &
+pids+=($!)
+for _ in $(seq 300); do
+  (exec 3<>/dev/tcp/127.0.0.1/18080) 2>/dev/null && (exec 3<>/dev/tcp/127.0.0.1/28080) 2>/dev/null \
+    && (exec 3<>/dev/tcp/127.0.0.1/38080) 2>/dev/null && break
+  sleep 0.1
+done
+
+inside() { nsenter --net=/var/run/netns/$ns "$@"; }
+iperf() { "$@" -t "$run_s" -J | python3 -c 'import json,sys; print(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9)'; }
+wrkrun() {
+  "$@" | python3 -c '
+import re, sys
+text = sys.stdin.read()
+rate = float(re.search(r"Requests/sec:\s+([0-9.]+)", text).group(1))
+m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+errors = sum(int(x) for x in m.groups()) if m else 0
+n = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+errors += int(n.group(1)) if n else 0
+print(f"{rate} {errors}")'
+}
+
+: >"$dir/results.txt"
+for r in $(seq "$rounds"); do
+  echo "direct iperf $(iperf inside iperf3 -c 127.0.0.1 -p 5201)" >>"$dir/results.txt"
+  echo "ssh-L iperf $(iperf iperf3 -c 127.0.0.1 -p 25201)" >>"$dir/results.txt"
+  echo "ssh-L-gcm iperf $(iperf iperf3 -c 127.0.0.1 -p 35201)" >>"$dir/results.txt"
+  echo "dockbridge iperf $(iperf iperf3 -c 127.0.0.1 -p 5201)" >>"$dir/results.txt"
+  echo "direct wrk $(wrkrun inside wrk -t2 -c20 -d${run_s}s http://127.0.0.1:18080/index.html)" >>"$dir/results.txt"
+  echo "ssh-L wrk $(wrkrun wrk -t2 -c20 -d${run_s}s http://127.0.0.1:28080/index.html)" >>"$dir/results.txt"
+  echo "ssh-L-gcm wrk $(wrkrun wrk -t2 -c20 -d${run_s}s http://127.0.0.1:38080/index.html)" >>"$dir/results.txt"
+  echo "dockbridge wrk $(wrkrun wrk -t2 -c20 -d${run_s}s http://127.0.0.1:18080/index.html)" >>"$dir/results.txt"
+done
+rss=$(awk '/VmRSS/ {print $2}' /proc/$daemon/status)
+
+python3 - "$dir/results.txt" "$rounds" "$rss" <<'PY'
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1])]
+def med(path, kind, col=2):
+    return statistics.median(float(r[col]) for r in rows if r[0] == path and r[1] == kind)
+def errs(path):
+    return sum(int(r[3]) for r in rows if r[0] == path and r[1] == "wrk")
+names = {"direct": "direct (inside the namespace)", "ssh-L": "OpenSSH ssh -L (default cipher)",
+         "ssh-L-gcm": "OpenSSH ssh -L (aes128-gcm)", "dockbridge": "DockBridge forward"}
+base = med("ssh-L", "iperf"); base_c = med("ssh-L", "wrk")
+print(f"Median of {sys.argv[2]} rounds; iperf3 single stream; wrk -c20 against httpd that closes every connection\n")
+print("| through | Gbit/s | vs ssh -L | new conn/s | vs ssh -L | wrk errors (all rounds) |")
+print("|---|---|---|---|---|---|")
+for p in ["direct", "ssh-L", "ssh-L-gcm", "dockbridge"]:
+    print(f"| {names[p]} | {med(p, 'iperf'):.2f} | {med(p, 'iperf') / base:.2f} | {med(p, 'wrk'):.0f} | {med(p, 'wrk') / base_c:.2f} | {errs(p)} |")
+print(f"\nDockBridge daemon RSS after the load: {int(sys.argv[3]) / 1024:.0f} MiB")
+PY

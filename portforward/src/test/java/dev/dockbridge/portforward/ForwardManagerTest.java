@@ -1,0 +1,191 @@
+package dev.dockbridge.portforward;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The forward manager and relay with a real "remote" endpoint on loopback: an opener that dials TCP
+ * directly instead of through SSH, and an echo server that answers after its input ends.
+ */
+@Timeout(30)
+class ForwardManagerTest {
+    private ServerSocket echo;
+    private ForwardManager manager;
+
+    /** Reads everything until EOF, then answers "got:" + what it read, then closes: needs half-close to work. */
+    @BeforeEach
+    void start() throws IOException {
+        echo = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+        Thread t = new Thread(() -> {
+            while (!echo.isClosed()) {
+                try {
+                    Socket s = echo.accept();
+                    new Thread(() -> {
+                        try (s) {
+                            byte[] all = s.getInputStream().readAllBytes();
+                            s.getOutputStream().write(("got:" + new String(all, StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8));
+                        } catch (IOException ignored) {
+                            // client went away
+                        }
+                    }).start();
+                } catch (IOException e) {
+                    return;
+                }
+            }
+        });
+        t.setDaemon(true);
+        t.start();
+        manager = new ForwardManager(new LoopbackOpener(), List.of("127.0.0.1"), Clock.systemUTC());
+    }
+
+    @AfterEach
+    void stop() throws IOException {
+        manager.close();
+        echo.close();
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static String exchange(int port, String request) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.getOutputStream().write(request.getBytes(StandardCharsets.UTF_8));
+            s.shutdownOutput();
+            return new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    @Test
+    void relaysBothWaysAcrossAHalfClose() throws IOException {
+        int port = echo.getLocalPort();
+        manager.apply(List.of(new ForwardSpec("web", "tcp", "127.0.0.1", port)));
+        // the forward's local port equals the remote one, which the echo server holds: it moves to the next
+        int local = manager.snapshot().get(0).localPort();
+        assertThat(local).isGreaterThan(port);
+        assertThat(exchange(local, "hello")).isEqualTo("got:hello");
+        ForwardStatus status = manager.snapshot().get(0);
+        assertThat(status.totalConnections()).isEqualTo(1);
+        assertThat(status.bytesIn()).isEqualTo(5);
+        assertThat(status.bytesOut()).isEqualTo(9);
+        assertThat(status.note()).contains("taken");
+    }
+
+    @Test
+    void largeTransfersArriveWhole() throws IOException {
+        manager.apply(List.of(new ForwardSpec("web", "tcp", "127.0.0.1", echo.getLocalPort())));
+        int local = manager.snapshot().get(0).localPort();
+        char[] big = new char[3 * 1024 * 1024];
+        Arrays.fill(big, 'x');
+        String payload = new String(big);
+        assertThat(exchange(local, payload)).hasSize(payload.length() + 4).startsWith("got:xxx");
+    }
+
+    @Test
+    void udpIsListedButNotForwardedAndRemovalClosesTheListener() throws IOException {
+        int port = freePort();
+        manager.apply(List.of(new ForwardSpec("dns", "udp", "127.0.0.1", 5353), new ForwardSpec("web", "tcp", "127.0.0.1", port)));
+        assertThat(manager.snapshot()).extracting(ForwardStatus::protocol, ForwardStatus::localPort)
+                .containsExactlyInAnyOrder(org.assertj.core.groups.Tuple.tuple("tcp", port), org.assertj.core.groups.Tuple.tuple("udp", 0));
+        assertThat(canConnect(port)).isTrue();
+
+        manager.apply(List.of()); // the container stopped
+        assertThat(manager.snapshot()).isEmpty();
+        assertThat(canConnect(port)).isFalse();
+    }
+
+    @Test
+    void applyIsIdempotent() throws IOException {
+        int port = freePort();
+        ForwardSpec spec = new ForwardSpec("web", "tcp", "127.0.0.1", port);
+        manager.apply(List.of(spec));
+        manager.apply(List.of(spec));
+        assertThat(manager.snapshot()).hasSize(1);
+        assertThat(manager.snapshot().get(0).localPort()).isEqualTo(port);
+    }
+
+    private static boolean canConnect(int port) {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 500);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Dials the target directly: the relay's contract without SSH. */
+    private static final class LoopbackOpener implements ChannelOpener {
+        @Override
+        public CompletableFuture<RemoteEnd> open(String host, int port, RemoteSink sink) {
+            return CompletableFuture.supplyAsync(() -> {
+                try {
+                    Socket socket = new Socket(host, port);
+                    Thread reader = new Thread(() -> {
+                        try (InputStream in = socket.getInputStream()) {
+                            byte[] buffer = new byte[8192];
+                            int n;
+                            while ((n = in.read(buffer)) > 0) {
+                                sink.onData(Arrays.copyOf(buffer, n), () -> { });
+                            }
+                            sink.onEof();
+                        } catch (IOException e) {
+                            sink.onClose(e);
+                        }
+                    });
+                    reader.setDaemon(true);
+                    reader.start();
+                    OutputStream out = socket.getOutputStream();
+                    return new RemoteEnd() {
+                        @Override
+                        public CompletableFuture<Void> write(byte[] data) {
+                            try {
+                                out.write(data);
+                                return CompletableFuture.completedFuture(null);
+                            } catch (IOException e) {
+                                return CompletableFuture.failedFuture(e);
+                            }
+                        }
+
+                        @Override
+                        public void shutdownOutput() {
+                            try {
+                                socket.shutdownOutput();
+                            } catch (IOException ignored) {
+                                // closed already
+                            }
+                        }
+
+                        @Override
+                        public void close() {
+                            try {
+                                socket.close();
+                            } catch (IOException ignored) {
+                                // closed already
+                            }
+                        }
+                    };
+                } catch (IOException e) {
+                    throw new java.util.concurrent.CompletionException(e);
+                }
+            });
+        }
+    }
+}
