@@ -20,8 +20,11 @@ public interface ChannelOpener {
         /** Sends bytes (the array is not reused by the caller); completes when the transport took them. */
         CompletableFuture<Void> write(byte[] data);
 
-        /** Half-close: the remote endpoint sees EOF, and may still answer. */
-        void shutdownOutput();
+        /**
+         * Half-close: the remote endpoint sees EOF (after every byte written before), and may still answer.
+         * Completes once the EOF was sent; closing earlier would lose bytes still queued.
+         */
+        CompletableFuture<Void> shutdownOutput();
 
         void close();
     }

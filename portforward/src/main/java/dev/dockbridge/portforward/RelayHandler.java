@@ -13,8 +13,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Relays one accepted local connection to one remote channel. Auto-read is off: the first read waits for
- * the remote channel to open, and each later read waits for the previous chunk to be taken by the remote
- * side; remote bytes are acknowledged only once written locally. A half-close in either direction is passed
+ * the remote channel to open, and reading pauses whenever {@link #MAX_IN_FLIGHT} bytes are handed to the
+ * remote side but not yet taken by it; remote bytes are acknowledged only once written locally. A half-close in either direction is passed
  * on; the connection closes when both directions have ended or either failed.
  */
 final class RelayHandler extends ChannelInboundHandlerAdapter implements ChannelOpener.RemoteSink {
@@ -25,6 +25,10 @@ final class RelayHandler extends ChannelInboundHandlerAdapter implements Channel
     private final ForwardStats stats;
     private Channel channel;
     private volatile ChannelOpener.RemoteEnd remote;
+    /** Local bytes handed to the remote side but not yet taken by it: the bound on buffering per connection. */
+    private static final int MAX_IN_FLIGHT = 512 * 1024;
+
+    private int inFlight; // event loop only
     private boolean localEof; // event loop only
     private boolean remoteEof; // event loop only
 
@@ -64,24 +68,37 @@ final class RelayHandler extends ChannelInboundHandlerAdapter implements Channel
             buf.release();
         }
         stats.in(data.length);
-        remote.write(data).whenComplete((ok, error) -> {
+        inFlight += data.length;
+        remote.write(data).whenComplete((ok, error) -> ctx.executor().execute(() -> {
+            inFlight -= data.length;
             if (error != null) {
                 ctx.close();
-            } else {
-                ctx.read(); // the next chunk only once this one was taken
+            } else if (inFlight < MAX_IN_FLIGHT) {
+                ctx.read(); // room again: the remote side took what was queued
             }
-        });
+        }));
+        if (inFlight < MAX_IN_FLIGHT) {
+            ctx.read(); // overlap reading with sending, up to the bound
+        }
     }
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof ChannelInputShutdownEvent) {
-            localEof = true;
             ChannelOpener.RemoteEnd r = remote;
-            if (r != null) {
-                r.shutdownOutput();
+            if (r == null) {
+                ctx.close();
+                return;
             }
-            closeIfDone();
+            // done with this direction only once the EOF (and every byte queued before it) reached the remote side
+            r.shutdownOutput().whenComplete((ok, error) -> ctx.executor().execute(() -> {
+                if (error != null) {
+                    ctx.close();
+                    return;
+                }
+                localEof = true;
+                closeIfDone();
+            }));
         } else {
             ctx.fireUserEventTriggered(evt);
         }

@@ -165,11 +165,12 @@ class ForwardManagerTest {
                         }
 
                         @Override
-                        public void shutdownOutput() {
+                        public CompletableFuture<Void> shutdownOutput() {
                             try {
                                 socket.shutdownOutput();
-                            } catch (IOException ignored) {
-                                // closed already
+                                return CompletableFuture.completedFuture(null);
+                            } catch (IOException e) {
+                                return CompletableFuture.failedFuture(e);
                             }
                         }
 

@@ -48,31 +48,80 @@ final class DirectTcpChannel extends ChannelDirectTcpip implements ChannelOpener
         sink.onEof();
     }
 
+    /**
+     * Queues bytes for the server. sshd's async stream takes one write at a time, so writes are chained
+     * here; the caller bounds how much it queues (the relay keeps a few hundred KiB in flight at most).
+     */
     @Override
     public CompletableFuture<Void> write(byte[] data) {
         CompletableFuture<Void> done = new CompletableFuture<>();
-        try {
-            IoWriteFuture written = getAsyncIn().writeBuffer(new ByteArrayBuffer(data));
-            written.addListener(f -> {
-                if (f.isWritten()) {
-                    done.complete(null);
-                } else {
-                    done.completeExceptionally(f.getException() != null ? f.getException() : new IOException("SSH write failed"));
-                }
-            });
-        } catch (IOException | RuntimeException e) {
-            done.completeExceptionally(e);
+        boolean startNow;
+        synchronized (queue) {
+            queue.add(new Pending(data, done));
+            startNow = !writing;
+            writing = true;
+        }
+        if (startNow) {
+            writeNext();
         }
         return done;
     }
 
-    @Override
-    public void shutdownOutput() {
-        try {
-            sendEof();
-        } catch (IOException e) {
-            close(true);
+    /** {@code data} null: send EOF. */
+    private record Pending(byte[] data, CompletableFuture<Void> done) {
+    }
+
+    private final java.util.ArrayDeque<Pending> queue = new java.util.ArrayDeque<>();
+    private boolean writing; // guarded by queue
+
+    private void writeNext() {
+        Pending next;
+        synchronized (queue) {
+            next = queue.poll();
+            if (next == null) {
+                writing = false;
+                return;
+            }
         }
+        if (next.data() == null) { // the end-of-input marker
+            try {
+                sendEof();
+                next.done().complete(null);
+            } catch (IOException e) {
+                next.done().completeExceptionally(e);
+                close(true);
+            }
+            writeNext();
+            return;
+        }
+        try {
+            IoWriteFuture written = getAsyncIn().writeBuffer(new ByteArrayBuffer(next.data()));
+            written.addListener(f -> {
+                if (f.isWritten()) {
+                    next.done().complete(null);
+                    writeNext();
+                } else {
+                    failAll(next, f.getException() != null ? f.getException() : new IOException("SSH write failed"));
+                }
+            });
+        } catch (IOException | RuntimeException e) {
+            failAll(next, e);
+        }
+    }
+
+    private void failAll(Pending first, Throwable error) {
+        first.done().completeExceptionally(error);
+        synchronized (queue) {
+            queue.forEach(p -> p.done().completeExceptionally(error));
+            queue.clear();
+            writing = false;
+        }
+    }
+
+    /** EOF goes through the write queue: it must not overtake bytes still queued. */
+    @Override
+    public CompletableFuture<Void> shutdownOutput() {
+        return write(null);
     }
 
     @Override
