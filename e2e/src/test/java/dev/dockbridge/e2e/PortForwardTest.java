@@ -177,6 +177,42 @@ class PortForwardTest {
     }
 
     @Test
+    void headlessChromiumRendersAPageServedThroughAForward() throws Exception {
+        String page = "<html><body style='margin:0;background:#2a7ae2'><h1 style='font:bold 72px sans-serif;color:#ffffff'>"
+                + "DockBridge forward works</h1></body></html>";
+        String id = docker.ok("run", "-d", "-p", "18087:80", IMAGE, "sh", "-c",
+                "mkdir -p /p && echo \"" + page + "\" > /p/index.html && httpd -f -p 80 -h /p").strip();
+        try {
+            await().atMost(Duration.ofSeconds(3)).ignoreExceptions().until(() -> get("127.0.0.1", 18087).contains("forward works"));
+            Path shot = work.resolve("page.png");
+            List<String> chromium = List.of("chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--user-data-dir=" + Files.createTempDirectory(work, "chromium"), "--window-size=800,600");
+            List<String> dump = new ArrayList<>(chromium);
+            dump.addAll(List.of("--dump-dom", "http://127.0.0.1:18087/index.html"));
+            Cmd.Result dom = Cmd.exec(Duration.ofSeconds(60), java.util.Map.of(), null, dump);
+            assertThat(dom.stdout()).as(dom.describe()).contains("DockBridge forward works");
+            List<String> screenshot = new ArrayList<>(chromium);
+            screenshot.addAll(List.of("--screenshot=" + shot, "http://127.0.0.1:18087/index.html"));
+            Cmd.Result r = Cmd.exec(Duration.ofSeconds(60), java.util.Map.of(), null, screenshot);
+            assertThat(shot).as(r.describe()).exists();
+            java.awt.image.BufferedImage image = javax.imageio.ImageIO.read(shot.toFile());
+            assertThat(image.getRGB(image.getWidth() - 5, image.getHeight() - 5) & 0xffffff).as("page background").isEqualTo(0x2a7ae2);
+            long white = 0;
+            for (int y = 0; y < 150; y++) {
+                for (int x = 0; x < image.getWidth(); x++) {
+                    if ((image.getRGB(x, y) & 0xffffff) == 0xffffff) {
+                        white++;
+                    }
+                }
+            }
+            assertThat(white).as("white heading text drawn on the blue page").isGreaterThan(500);
+        } finally {
+            docker.ok("rm", "-f", id);
+        }
+    }
+
+    @Test
     void twoHundredConcurrentConnectionsAllComplete() throws Exception {
         String id = web("18084:80");
         ExecutorService pool = Executors.newFixedThreadPool(200);
