@@ -237,6 +237,50 @@ public final class SshTunnel implements Closeable {
         return channel;
     }
 
+    /**
+     * Like {@link #openTcp} without blocking when a session is open: the channel-open confirmation
+     * completes the future. Only a missing session (reconnecting) is waited for, on {@code blockingWork}.
+     */
+    public CompletableFuture<ChannelOpener.RemoteEnd> openTcpAsync(String host, int port, ChannelOpener.RemoteSink sink,
+            java.util.concurrent.Executor blockingWork) {
+        ClientSession s;
+        synchronized (lock) {
+            s = session != null && session.isOpen() ? session : null;
+        }
+        if (s == null) {
+            return CompletableFuture.supplyAsync(() -> {
+                try {
+                    return openTcp(host, port, sink);
+                } catch (TunnelException e) {
+                    throw new java.util.concurrent.CompletionException(e);
+                }
+            }, blockingWork);
+        }
+        CompletableFuture<ChannelOpener.RemoteEnd> opened = new CompletableFuture<>();
+        DirectTcpChannel channel = new DirectTcpChannel(host, port, sink);
+        try {
+            s.getService(ConnectionService.class).registerChannel(channel);
+            channel.open().addListener(f -> {
+                if (f.isOpened()) {
+                    opened.complete(channel);
+                } else {
+                    channel.close(true);
+                    opened.completeExceptionally(new TunnelException(TunnelException.Kind.CHANNEL_REFUSED, "cannot connect to "
+                            + host + ":" + port + " on " + target.host() + " (" + rootMessage(f.getException()) + ")", f.getException()));
+                }
+            });
+        } catch (IOException | RuntimeException e) {
+            channel.close(true);
+            opened.completeExceptionally(e);
+        }
+        return opened.orTimeout(target.connectTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+                .whenComplete((end, error) -> {
+                    if (error != null) {
+                        channel.close(true);
+                    }
+                });
+    }
+
     /** sshd-core wraps the server's open failure; it is the only failure that says the server said no. */
     private static boolean openRefused(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {

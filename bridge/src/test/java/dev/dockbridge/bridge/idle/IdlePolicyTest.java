@@ -1,0 +1,104 @@
+package dev.dockbridge.bridge.idle;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+/** The idle rules on a fake clock: no sleeping. */
+class IdlePolicyTest {
+    private static final Instant T0 = Instant.parse("2026-11-21T10:00:00Z");
+    private final IdlePolicy plain = new IdlePolicy(Duration.ofMinutes(15), false, Duration.ofMinutes(2));
+    private final IdlePolicy billing = new IdlePolicy(Duration.ofMinutes(15), true, Duration.ofMinutes(2));
+
+    /** A clock the test moves by hand. */
+    private static final class FakeClock extends Clock {
+        Instant now = T0;
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        void advance(Duration d) {
+            now = now.plus(d);
+        }
+    }
+
+    @Test
+    void timeoutFiresAfterTheLastUse() {
+        var d = plain.decide(T0.plus(Duration.ofMinutes(14)), T0, List.of(), null, null);
+        assertThat(d.destroyNow()).isFalse();
+        assertThat(d.destroyIn()).isEqualTo(Duration.ofMinutes(1));
+        assertThat(d.idleFor()).isEqualTo(Duration.ofMinutes(14));
+        assertThat(plain.decide(T0.plus(Duration.ofMinutes(15)), T0, List.of(), null, null).destroyNow()).isTrue();
+    }
+
+    @Test
+    void everyKindOfActivityResetsTheCountdown() {
+        FakeClock clock = new FakeClock();
+        ActivityTracker tracker = new ActivityTracker(clock);
+        clock.advance(Duration.ofMinutes(14));
+        tracker.opened(); // a docker connection
+        clock.advance(Duration.ofMinutes(14));
+        assertThat(plain.decide(clock.instant(), tracker.lastActivity(), blockers(tracker), null, null).blockedBy())
+                .containsExactly("1 open docker connection");
+        tracker.bytes(10);
+        tracker.closed();
+        clock.advance(Duration.ofMinutes(14));
+        assertThat(plain.decide(clock.instant(), tracker.lastActivity(), List.of(), null, null).destroyIn()).isEqualTo(Duration.ofMinutes(1));
+        // a forward's use arrives as its own last-used time: the later of the two counts
+        Instant forwardUsed = clock.instant();
+        clock.advance(Duration.ofMinutes(14));
+        Instant last = forwardUsed.isAfter(tracker.lastActivity()) ? forwardUsed : tracker.lastActivity();
+        assertThat(plain.decide(clock.instant(), last, List.of(), null, null).destroyNow()).isFalse();
+    }
+
+    private static List<String> blockers(ActivityTracker tracker) {
+        return tracker.openDockerConnections() > 0 ? List.of(tracker.openDockerConnections() + " open docker connection") : List.of();
+    }
+
+    @Test
+    void anOpenConnectionBlocksForHours() {
+        var d = plain.decide(T0.plus(Duration.ofHours(5)), T0, List.of("forward 8080: 2 connections"), null, null);
+        assertThat(d.destroyIn()).isNull();
+        assertThat(d.destroyNow()).isFalse();
+        assertThat(d.blockedBy()).containsExactly("forward 8080: 2 connections");
+    }
+
+    @Test
+    void billingAwareDeletionWaitsForTheEndOfThePaidHour() {
+        Instant created = T0;
+        // idle since 10:10, timeout 15 min -> earliest 10:25; the hour paid runs to 11:00 -> delete at 10:58
+        var d = billing.decide(T0.plus(Duration.ofMinutes(30)), T0.plus(Duration.ofMinutes(10)), List.of(), created, null);
+        assertThat(d.destroyIn()).isEqualTo(Duration.ofMinutes(28));
+        // earliest 10:59 is past 10:58: the next hour is already started, so wait for 11:58
+        var late = billing.decide(T0.plus(Duration.ofMinutes(50)), T0.plus(Duration.ofMinutes(44)), List.of(), created, null);
+        assertThat(late.destroyIn()).isEqualTo(Duration.ofMinutes(68));
+        // without billing awareness: 15 minutes after the last use
+        assertThat(plain.decide(T0.plus(Duration.ofMinutes(30)), T0.plus(Duration.ofMinutes(10)), List.of(), created, null).destroyIn())
+                .isEqualTo(Duration.ofMinutes(-5));
+    }
+
+    @Test
+    void aHoldKeepsTheServerAndEnds() {
+        Instant hold = T0.plus(Duration.ofHours(2));
+        assertThat(plain.decide(T0.plus(Duration.ofHours(1)), T0, List.of(), null, hold).destroyIn()).isNull();
+        assertThat(plain.decide(T0.plus(Duration.ofHours(3)), T0, List.of(), null, hold).destroyNow()).isTrue();
+    }
+}
