@@ -7,6 +7,7 @@ import java.security.KeyPair;
 import java.time.Clock;
 import java.time.Duration;
 
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -23,6 +24,9 @@ import dev.dockbridge.bridge.host.HetznerHostProvider;
 import dev.dockbridge.bridge.host.HostLifecycle;
 import dev.dockbridge.bridge.host.HostProvider;
 import dev.dockbridge.bridge.host.ProfileKeys;
+import dev.dockbridge.bridge.idle.ActivityTracker;
+import dev.dockbridge.bridge.idle.IdlePolicy;
+import dev.dockbridge.bridge.idle.IdleReaper;
 import dev.dockbridge.bridge.tunnel.HostKeyTrust;
 import dev.dockbridge.bridge.tunnel.IdentityFiles;
 import dev.dockbridge.bridge.tunnel.KnownHostsTrust;
@@ -37,6 +41,8 @@ public final class DaemonAssembly {
     private static final Duration ACTION_TIMEOUT = Duration.ofMinutes(5);
     /** Events trigger reconciles at once; this catches what events missed. */
     private static final Duration RECONCILE_EVERY = Duration.ofSeconds(10);
+    /** Billing-aware deletions land this long before the paid hour ends, so the delete is inside the hour. */
+    private static final Duration BILLING_MARGIN = Duration.ofMinutes(2);
 
     private final CliContext ctx;
     private final Profile profile;
@@ -57,7 +63,9 @@ public final class DaemonAssembly {
     public BridgeDaemon build() {
         HostLifecycle lifecycle = lifecycle();
         Path socket = dockerSocket(ctx, profile, config);
-        DockerSocketProxy proxy = new DockerSocketProxy(socket, lifecycle::openDocker, DockerSocketProxy.ProxyListener.NONE);
+        Clock clock = Clock.systemUTC();
+        ActivityTracker activity = new ActivityTracker(clock);
+        DockerSocketProxy proxy = new DockerSocketProxy(socket, lifecycle::openDocker, activity);
         ForwardManager forwards = null;
         ContainerWatcher watcher = null;
         if (config.forward().enabled()) {
@@ -66,11 +74,17 @@ public final class DaemonAssembly {
             watcher = new ContainerWatcher(lifecycle, forwards, profile.stateDir().resolve("watcher.sock"), RECONCILE_EVERY);
         }
         ForwardManager forwardsForStatus = forwards;
+        IdleReaper reaper = null;
+        if (lifecycle.provider().disposable()) {
+            IdlePolicy policy = new IdlePolicy(config.idle().timeout(), config.idle().billingAware(), BILLING_MARGIN);
+            reaper = new IdleReaper(lifecycle, activity, () -> forwardsForStatus == null ? List.of() : forwardsForStatus.snapshot(), policy, clock);
+        }
+        IdleReaper reaperForStatus = reaper;
         String dockerHost = "unix://" + socket;
         ControlServer control = new ControlServer(profile.stateDir().resolve("control.sock"), Map.of(
-                "status", request -> StatusReport.status(profile.name(), dockerHost, lifecycle, forwardsForStatus, Clock.systemUTC()),
+                "status", request -> StatusReport.status(profile.name(), dockerHost, lifecycle, forwardsForStatus, reaperForStatus, clock),
                 "ports", request -> StatusReport.forwards(forwardsForStatus)));
-        return new BridgeDaemon(new BridgeDaemon.Parts(lifecycle, proxy, forwards, watcher, control));
+        return new BridgeDaemon(new BridgeDaemon.Parts(lifecycle, proxy, forwards, watcher, reaper, control));
     }
 
     private static java.util.concurrent.ThreadFactory daemonThreads(String name) {

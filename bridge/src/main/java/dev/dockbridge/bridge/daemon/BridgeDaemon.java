@@ -10,6 +10,7 @@ import org.slf4j.LoggerFactory;
 import dev.dockbridge.bridge.docker.DockerSocketProxy;
 import dev.dockbridge.bridge.forward.ContainerWatcher;
 import dev.dockbridge.bridge.host.HostLifecycle;
+import dev.dockbridge.bridge.idle.IdleReaper;
 import dev.dockbridge.bridge.tunnel.TunnelException;
 import dev.dockbridge.hetzner.HetznerApiException;
 import dev.dockbridge.portforward.ForwardManager;
@@ -22,10 +23,15 @@ import dev.dockbridge.portforward.ForwardManager;
 public final class BridgeDaemon implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(BridgeDaemon.class);
 
-    /** The parts, built by the composition root; {@code forwards} and {@code watcher} are null when forwarding is off. */
+    /**
+     * The parts, built by the composition root; {@code forwards} and {@code watcher} are null when forwarding
+     * is off, {@code reaper} when the host is not DockBridge's to delete.
+     */
     public record Parts(HostLifecycle lifecycle, DockerSocketProxy proxy, ForwardManager forwards, ContainerWatcher watcher,
-                        ControlServer control) {
+                        IdleReaper reaper, ControlServer control) {
     }
+
+    private static final java.time.Duration IDLE_TICK = java.time.Duration.ofSeconds(1);
 
     private final Parts parts;
     private final Cleanups cleanups = new Cleanups();
@@ -58,6 +64,9 @@ public final class BridgeDaemon implements Closeable {
             if (parts.forwards() != null) {
                 cleanups.register(parts.forwards());
                 cleanups.register(parts.watcher()).start();
+            }
+            if (parts.reaper() != null) {
+                cleanups.register(parts.reaper()).start(IDLE_TICK);
             }
             cleanups.register(parts.control()).start();
         } catch (IOException e) {

@@ -8,6 +8,8 @@ import java.util.Map;
 
 import dev.dockbridge.bridge.host.HostLifecycle;
 import dev.dockbridge.bridge.host.ProvisionedHost;
+import dev.dockbridge.bridge.idle.IdlePolicy;
+import dev.dockbridge.bridge.idle.IdleReaper;
 import dev.dockbridge.portforward.ForwardManager;
 import dev.dockbridge.portforward.ForwardStatus;
 
@@ -16,7 +18,8 @@ public final class StatusReport {
     private StatusReport() {
     }
 
-    public static Map<String, Object> status(String profile, String dockerHost, HostLifecycle lifecycle, ForwardManager forwards, Clock clock) {
+    public static Map<String, Object> status(String profile, String dockerHost, HostLifecycle lifecycle, ForwardManager forwards,
+            IdleReaper reaper, Clock clock) {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("profile", profile);
         out.put("docker_host", dockerHost);
@@ -37,6 +40,19 @@ public final class StatusReport {
             server.put("reason", s.reason());
         }
         out.put("server", server);
+        Map<String, Object> idle = new LinkedHashMap<>();
+        if (reaper != null) {
+            idle.put("timeout_s", reaper.policy().timeout().toSeconds());
+            idle.put("billing_aware", reaper.policy().billingAware());
+            IdlePolicy.Decision d = reaper.decision();
+            idle.put("idle_for_s", d == null ? null : d.idleFor().toSeconds());
+            idle.put("destroy_in_s", d == null || d.destroyIn() == null ? null : Math.max(0, d.destroyIn().toSeconds()));
+            idle.put("blocked_by", d == null ? List.of() : d.blockedBy());
+        } else {
+            idle.put("timeout_s", null);
+            idle.put("blocked_by", List.of("the host is not DockBridge's to delete"));
+        }
+        out.put("idle", idle);
         out.put("forwards", forwards(forwards));
         return out;
     }

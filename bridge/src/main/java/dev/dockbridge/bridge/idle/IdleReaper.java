@@ -1,0 +1,122 @@
+package dev.dockbridge.bridge.idle;
+
+import java.io.Closeable;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.dockbridge.bridge.host.HostLifecycle;
+import dev.dockbridge.bridge.host.HostLifecycle.Snapshot;
+import dev.dockbridge.bridge.host.HostState;
+import dev.dockbridge.portforward.ForwardStatus;
+
+/**
+ * Deletes the server once the {@link IdlePolicy} says so, re-checking just before; logs a minute ahead.
+ * Runs every {@code tick}; a failed iteration is logged and the next one runs.
+ */
+public final class IdleReaper implements Closeable {
+    private static final Logger log = LoggerFactory.getLogger(IdleReaper.class);
+    private static final Duration WARN_AHEAD = Duration.ofMinutes(1);
+
+    private final HostLifecycle lifecycle;
+    private final ActivityTracker tracker;
+    private final Supplier<List<ForwardStatus>> forwards;
+    private final IdlePolicy policy;
+    private final Clock clock;
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "idle-reaper");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile Instant holdUntil;
+    private boolean warned; // timer thread only
+
+    public IdleReaper(HostLifecycle lifecycle, ActivityTracker tracker, Supplier<List<ForwardStatus>> forwards, IdlePolicy policy, Clock clock) {
+        this.lifecycle = lifecycle;
+        this.tracker = tracker;
+        this.forwards = forwards;
+        this.policy = policy;
+        this.clock = clock;
+    }
+
+    public void start(Duration tick) {
+        timer.scheduleWithFixedDelay(this::check, tick.toMillis(), tick.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Keeps the server regardless of idleness until {@code until} (null: end the hold). */
+    public void hold(Instant until) {
+        holdUntil = until;
+    }
+
+    public IdlePolicy policy() {
+        return policy;
+    }
+
+    /** The decision now, for status; null when no disposable server is ready. */
+    public IdlePolicy.Decision decision() {
+        Snapshot s = lifecycle.snapshot();
+        if (s.state() != HostState.READY || !lifecycle.provider().disposable()) {
+            return null;
+        }
+        Instant last = tracker.lastActivity();
+        if (s.since().isAfter(last)) {
+            last = s.since(); // a server that just became ready has just been used
+        }
+        List<String> blockedBy = new ArrayList<>();
+        int docker = tracker.openDockerConnections();
+        if (docker > 0) {
+            blockedBy.add(docker + " open docker connection" + (docker == 1 ? "" : "s"));
+        }
+        for (ForwardStatus f : forwards.get()) {
+            if (f.lastUsed() != null && f.lastUsed().isAfter(last)) {
+                last = f.lastUsed();
+            }
+            if (f.connections() > 0) {
+                blockedBy.add("forward " + f.localPort() + ": " + f.connections() + " connection" + (f.connections() == 1 ? "" : "s"));
+            }
+        }
+        return policy.decide(clock.instant(), last, blockedBy, s.host() == null ? null : s.host().created(), holdUntil);
+    }
+
+    private void check() {
+        try {
+            IdlePolicy.Decision d = decision();
+            if (d == null || d.destroyIn() == null) {
+                warned = false;
+                return;
+            }
+            String server = lifecycle.snapshot().host().name();
+            if (!warned && d.destroyIn().compareTo(WARN_AHEAD) <= 0 && !d.destroyNow()) {
+                log.info("server {} idle for {} s; deleting it in {} s unless it is used", server, d.idleFor().toSeconds(), d.destroyIn().toSeconds());
+                warned = true;
+            }
+            if (!d.destroyNow()) {
+                return;
+            }
+            IdlePolicy.Decision again = decision(); // anything that happened meanwhile cancels the deletion
+            if (again == null || !again.destroyNow()) {
+                log.info("idle deletion of {} cancelled: it was used", server);
+                return;
+            }
+            log.info("deleting idle server {} (idle for {} s)", server, again.idleFor().toSeconds());
+            lifecycle.destroy();
+            warned = false;
+        } catch (Exception e) {
+            log.warn("idle check failed (retried in a moment): {}", e.getMessage());
+        }
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+    }
+}

@@ -1,0 +1,121 @@
+package dev.dockbridge.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.dockbridge.e2e.hetzner.HetznerSimulator;
+import dev.dockbridge.e2e.testbed.BusyboxImage;
+import dev.dockbridge.e2e.testbed.Cmd;
+import dev.dockbridge.e2e.testbed.TestBed;
+
+/** Issue 5's end-to-end idle behaviour, with {@code idle.timeout: 20s} and billing awareness off. */
+@ExtendWith(TestBedExtension.class)
+@Timeout(value = 6, unit = TimeUnit.MINUTES)
+class IdleDeletionTest {
+    private static final String TOKEN = "sim-token-idle";
+
+    private HetznerSimulator sim;
+    private Path work;
+    private DockBridgeProcess daemon;
+    private DockerCli docker;
+
+    @BeforeEach
+    void start(TestBed bed) throws IOException {
+        sim = new HetznerSimulator(TOKEN, List.of(bed.host(3), bed.host(4)));
+        work = Files.createTempDirectory("dbe2e-idle");
+        Path config = Files.writeString(work.resolve("config.yaml"), "provider: hetzner\nidle:\n  timeout: 20s\n  billing_aware: false\n");
+        daemon = DockBridgeProcess.start(work.resolve("home"), config, Map.of("HCLOUD_TOKEN", TOKEN, "HCLOUD_ENDPOINT", sim.endpoint()));
+        docker = new DockerCli(daemon.socket(), work.resolve("docker-config"));
+    }
+
+    @AfterEach
+    void stop() {
+        daemon.close();
+        sim.close();
+    }
+
+    private long deletes() {
+        return sim.calls().stream().filter(c -> c.startsWith("DELETE /servers/")).count();
+    }
+
+    private JsonNode status() throws IOException {
+        Cmd.Result r = DockBridgeProcess.run(work.resolve("home"), Duration.ofSeconds(30), "status", "--json");
+        assertThat(r.exitCode()).as(r.describe()).isZero();
+        return new ObjectMapper().readTree(r.stdout());
+    }
+
+    @Test
+    void idleServerIsDeletedAfterTheTimeoutAndTheNextCommandBringsOneBack() throws IOException {
+        docker.ok("ps");
+        long lastCommand = System.nanoTime();
+        JsonNode idle = status().path("idle");
+        assertThat(idle.path("timeout_s").asLong()).isEqualTo(20);
+        assertThat(idle.path("destroy_in_s").asLong()).isBetween(1L, 20L);
+        assertThat(idle.path("blocked_by")).isEmpty();
+
+        await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(200)).until(() -> deletes() == 1);
+        double seconds = (System.nanoTime() - lastCommand) / 1e9;
+        assertThat(seconds).as("DELETE after the last command, seconds").isBetween(19.0, 30.0);
+        assertThat(daemon.log()).contains("deleting idle server");
+        assertThat(status().path("server").path("state").asText()).isEqualTo("absent");
+
+        assertThat(docker.ok("ps")).startsWith("CONTAINER ID"); // provisions again, transparently
+        assertThat(sim.count("POST /servers")).isEqualTo(2);
+    }
+
+    @Test
+    void aForwardInUseOrAnOpenLogsStreamKeepsTheServer() throws Exception {
+        docker.ok("build", "-t", "idle:e2e", BusyboxImage.context(work.resolve("context")).toString());
+        String web = docker.ok("run", "-d", "-p", "18095:80", "idle:e2e", "httpd", "-f", "-p", "80", "-h", "/www").strip();
+        await().atMost(Duration.ofSeconds(5)).ignoreExceptions().until(() -> get(18095).contains("hello"));
+
+        // 1: a request through the forward every 5 s: 60 s, three times the timeout, with no DELETE
+        long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < until) {
+            assertThat(get(18095)).contains("hello from dockbridge");
+            Thread.sleep(5000);
+        }
+        assertThat(deletes()).isZero();
+
+        // 2: nothing but an open `docker logs -f`: another 60 s with no DELETE, and status says why
+        Process logs = docker.builder("logs", "-f", web).redirectErrorStream(true).start();
+        try {
+            Thread.sleep(60_000);
+            assertThat(deletes()).isZero();
+            assertThat(status().path("idle").path("blocked_by").toString()).contains("1 open docker connection");
+        } finally {
+            logs.destroy();
+        }
+        // released: now it goes
+        await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(500)).until(() -> deletes() == 1);
+    }
+
+    private static String get(int port) throws IOException {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write("GET /index.html HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            return new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+}
