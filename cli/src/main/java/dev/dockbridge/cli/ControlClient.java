@@ -23,6 +23,11 @@ public final class ControlClient {
 
     /** @throws UserException (exit 1) when no daemon runs for the profile */
     public static JsonNode ask(Profile profile, String command) {
+        return ask(profile, command, "");
+    }
+
+    /** @param extraJson more request fields, e.g. {@code ,"seconds":60} */
+    public static JsonNode ask(Profile profile, String command, String extraJson) {
         Path socket = profile.stateDir().resolve("control.sock");
         String notRunning = "dockbridge is not running for profile " + profile.name() + ": start it with 'dockbridge start"
                 + (profile.name().equals("default") ? "" : " --profile " + profile.name()) + "'";
@@ -32,7 +37,7 @@ public final class ControlClient {
         try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             ch.connect(UnixDomainSocketAddress.of(socket));
             OutputStream out = Channels.newOutputStream(ch);
-            out.write(("{\"command\":\"" + command + "\"}\n").getBytes(StandardCharsets.UTF_8));
+            out.write(("{\"command\":\"" + command + "\"" + extraJson + "}\n").getBytes(StandardCharsets.UTF_8));
             out.flush();
             InputStream in = Channels.newInputStream(ch);
             JsonNode answer = JSON.readTree(in.readAllBytes());

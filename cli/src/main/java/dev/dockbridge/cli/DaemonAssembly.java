@@ -24,7 +24,9 @@ import dev.dockbridge.bridge.host.HetznerHostProvider;
 import dev.dockbridge.bridge.host.HostLifecycle;
 import dev.dockbridge.bridge.host.HostProvider;
 import dev.dockbridge.bridge.host.ProfileKeys;
+import dev.dockbridge.bridge.host.ProvisionedHost;
 import dev.dockbridge.bridge.idle.ActivityTracker;
+import dev.dockbridge.bridge.idle.CostBook;
 import dev.dockbridge.bridge.idle.IdlePolicy;
 import dev.dockbridge.bridge.idle.IdleReaper;
 import dev.dockbridge.bridge.tunnel.HostKeyTrust;
@@ -80,11 +82,41 @@ public final class DaemonAssembly {
             reaper = new IdleReaper(lifecycle, activity, () -> forwardsForStatus == null ? List.of() : forwardsForStatus.snapshot(), policy, clock);
         }
         IdleReaper reaperForStatus = reaper;
+        CostBook costs = new CostBook(profile.stateDir().resolve("costs.json"), clock);
+        lifecycle.addListener(new HostLifecycle.Listener() {
+            @Override
+            public void ready(ProvisionedHost host) {
+                try {
+                    if (host.created() != null) {
+                        lifecycle.provider().price(host).ifPresent(p -> costs.running(host.id(), host.name(), host.created(), p));
+                    }
+                } catch (IOException e) {
+                    org.slf4j.LoggerFactory.getLogger(DaemonAssembly.class).warn("cannot read the price of {}: {}", host.name(), e.getMessage());
+                }
+            }
+
+            @Override
+            public void deleted(ProvisionedHost host) {
+                costs.deleted(host.id());
+            }
+        });
         String dockerHost = "unix://" + socket;
         ControlServer control = new ControlServer(profile.stateDir().resolve("control.sock"), Map.of(
-                "status", request -> StatusReport.status(profile.name(), dockerHost, lifecycle, forwardsForStatus, reaperForStatus, clock),
+                "hold", request -> hold(reaperForStatus, request),
+                "status", request -> StatusReport.status(profile.name(), dockerHost, lifecycle, forwardsForStatus, reaperForStatus, costs, clock),
                 "ports", request -> StatusReport.forwards(forwardsForStatus)));
         return new BridgeDaemon(new BridgeDaemon.Parts(lifecycle, proxy, forwards, watcher, reaper, control));
+    }
+
+    /** {@code {"command":"hold","seconds":N}} keeps the server N seconds regardless of idleness; 0 releases. */
+    private static Object hold(IdleReaper reaper, com.fasterxml.jackson.databind.JsonNode request) {
+        if (reaper == null) {
+            return Map.of("error", "this profile's host is never deleted, so there is nothing to hold");
+        }
+        long seconds = request.path("seconds").asLong(0);
+        java.time.Instant until = seconds > 0 ? java.time.Instant.now().plusSeconds(seconds) : null;
+        reaper.hold(until);
+        return Map.of("held_until", until == null ? "released" : until.toString());
     }
 
     private static java.util.concurrent.ThreadFactory daemonThreads(String name) {

@@ -235,6 +235,28 @@ public final class HetznerClient {
         return list("images", Map.of("name", name, "architecture", architecture), "images", Image.class).stream().findFirst();
     }
 
+    /** The gross price of a server type in a location, from {@code GET /pricing}. */
+    public Optional<Price> serverPrice(String serverType, String location) throws IOException {
+        JsonNode pricing = transport.get(transport.url("pricing").build()).path("pricing");
+        String currency = pricing.path("currency").asText("EUR");
+        for (JsonNode type : pricing.path("server_types")) {
+            if (!serverType.equals(type.path("name").asText())) {
+                continue;
+            }
+            for (JsonNode p : type.path("prices")) {
+                if (location.equals(p.path("location").asText())) {
+                    try {
+                        return Optional.of(new Price(new java.math.BigDecimal(p.path("price_hourly").path("gross").asText()),
+                                new java.math.BigDecimal(p.path("price_monthly").path("gross").asText()), currency));
+                    } catch (NumberFormatException e) {
+                        throw new HetznerApiException(200, "invalid_response", "unreadable price for " + serverType + " in " + location, null, e);
+                    }
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
     // ---- plumbing
 
     private <T> List<T> list(String path, Map<String, String> query, String key, Class<T> type) throws IOException {

@@ -249,4 +249,15 @@ class HetznerClientTest {
         assertThat(images.getUrl().queryParameter("name")).isEqualTo("docker-ce");
         assertThat(images.getUrl().queryParameter("architecture")).isEqualTo("arm");
     }
+
+    @Test
+    void readsTheGrossHourlyPriceOfATypeInALocation() throws Exception {
+        server.enqueue(json(200, "{\"pricing\":{\"currency\":\"EUR\",\"vat_rate\":\"19.00\",\"server_types\":[{\"id\":104,\"name\":\"cx23\","
+                + "\"prices\":[{\"location\":\"fsn1\",\"price_hourly\":{\"net\":\"0.0088\",\"gross\":\"0.0105\"},"
+                + "\"price_monthly\":{\"net\":\"5.4900\",\"gross\":\"6.5331\"}}]}]}}"));
+        Price price = client.serverPrice("cx23", "fsn1").orElseThrow();
+        assertThat(price.hourlyGross()).isEqualByComparingTo("0.0105");
+        assertThat(price.currency()).isEqualTo("EUR");
+        assertThat(server.takeRequest().getUrl().encodedPath()).isEqualTo("/v1/pricing");
+    }
 }

@@ -72,6 +72,17 @@ class IdleDeletionTest {
         assertThat(idle.path("timeout_s").asLong()).isEqualTo(20);
         assertThat(idle.path("destroy_in_s").asLong()).isBetween(1L, 20L);
         assertThat(idle.path("blocked_by")).isEmpty();
+        JsonNode server = status().path("server");
+        assertThat(server.path("hourly_price").decimalValue()).isEqualByComparingTo("0.0105"); // the simulator's cx23 in fsn1
+        assertThat(server.path("cost").decimalValue()).isEqualByComparingTo("0.0105"); // one started hour
+        assertThat(server.path("profile_cost").decimalValue()).isEqualByComparingTo("0.0105");
+
+        Cmd.Result hold = DockBridgeProcess.run(work.resolve("home"), Duration.ofSeconds(30), "hold", "2h");
+        assertThat(hold.stdout()).as(hold.describe()).contains("server kept until");
+        assertThat(status().path("idle").path("blocked_by").toString()).contains("held until");
+        assertThat(status().path("idle").path("destroy_in_s").isNull()).isTrue();
+        DockBridgeProcess.run(work.resolve("home"), Duration.ofSeconds(30), "hold", "--release");
+        assertThat(status().path("idle").path("blocked_by")).isEmpty();
 
         await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(200)).until(() -> deletes() == 1);
         double seconds = (System.nanoTime() - lastCommand) / 1e9;
@@ -81,6 +92,9 @@ class IdleDeletionTest {
 
         assertThat(docker.ok("ps")).startsWith("CONTAINER ID"); // provisions again, transparently
         assertThat(sim.count("POST /servers")).isEqualTo(2);
+        assertThat(status().path("server").path("profile_cost").decimalValue()).as("both servers, one hour each")
+                .isEqualByComparingTo("0.0210");
+        assertThat(Files.readString(work.resolve("home/default/costs.json"))).contains("\"deleted\"");
     }
 
     @Test

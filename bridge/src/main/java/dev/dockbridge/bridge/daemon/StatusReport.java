@@ -8,6 +8,7 @@ import java.util.Map;
 
 import dev.dockbridge.bridge.host.HostLifecycle;
 import dev.dockbridge.bridge.host.ProvisionedHost;
+import dev.dockbridge.bridge.idle.CostBook;
 import dev.dockbridge.bridge.idle.IdlePolicy;
 import dev.dockbridge.bridge.idle.IdleReaper;
 import dev.dockbridge.portforward.ForwardManager;
@@ -19,7 +20,7 @@ public final class StatusReport {
     }
 
     public static Map<String, Object> status(String profile, String dockerHost, HostLifecycle lifecycle, ForwardManager forwards,
-            IdleReaper reaper, Clock clock) {
+            IdleReaper reaper, CostBook costs, Clock clock) {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("profile", profile);
         out.put("docker_host", dockerHost);
@@ -35,6 +36,18 @@ public final class StatusReport {
             server.put("type", h.type());
             server.put("location", h.location());
             server.put("uptime_s", h.created() == null ? null : Duration.between(h.created(), clock.instant()).toSeconds());
+            try {
+                lifecycle.provider().price(h).ifPresent(p -> {
+                    server.put("hourly_price", p.hourlyGross());
+                    server.put("currency", p.currency());
+                });
+            } catch (java.io.IOException e) {
+                server.put("hourly_price", null);
+            }
+            server.put("cost", costs == null ? null : costs.cost(h.id()));
+        }
+        if (costs != null) {
+            server.put("profile_cost", costs.total());
         }
         if (s.reason() != null) {
             server.put("reason", s.reason());

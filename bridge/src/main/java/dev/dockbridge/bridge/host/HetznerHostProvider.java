@@ -118,6 +118,18 @@ public final class HetznerHostProvider implements HostProvider {
     }
 
     @Override
+    public Optional<dev.dockbridge.hetzner.Price> price(ProvisionedHost host) throws IOException {
+        dev.dockbridge.hetzner.Price cached = priceCache;
+        if (cached == null && host.type() != null && host.location() != null) {
+            cached = api.serverPrice(host.type(), host.location()).orElse(null);
+            priceCache = cached; // prices change rarely; one lookup per daemon
+        }
+        return Optional.ofNullable(cached);
+    }
+
+    private volatile dev.dockbridge.hetzner.Price priceCache;
+
+    @Override
     public boolean disposable() {
         return true;
     }

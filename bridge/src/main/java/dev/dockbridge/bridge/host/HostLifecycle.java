@@ -57,6 +57,29 @@ public final class HostLifecycle implements Closeable {
     private SshTunnel tunnel; // guarded by lock
     private CompletableFuture<SshTunnel> bringUp; // guarded by lock
 
+    /** Told when a host becomes ready and when DockBridge deletes one (e.g. to keep the cost book). */
+    public interface Listener {
+        void ready(ProvisionedHost host);
+
+        void deleted(ProvisionedHost host);
+    }
+
+    private final java.util.List<Listener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    public void addListener(Listener listener) {
+        listeners.add(listener);
+    }
+
+    private void notify(java.util.function.Consumer<Listener> event) {
+        for (Listener l : listeners) {
+            try {
+                event.accept(l);
+            } catch (RuntimeException e) {
+                log.warn("lifecycle listener failed: {}", e.toString());
+            }
+        }
+    }
+
     /** What status shows: the state, the host if any, why it failed, and since when. */
     public record Snapshot(HostState state, ProvisionedHost host, String reason, Instant since) {
     }
@@ -178,6 +201,8 @@ public final class HostLifecycle implements Closeable {
                 bringUp = null;
             }
             log.info("host ready: {} at {} after {} s", h.name(), h.ssh().host(), seconds(started));
+            ProvisionedHost readyHost = h;
+            notify(l -> l.ready(readyHost));
             return t;
         } catch (IOException | RuntimeException e) {
             if (t != null) {
@@ -203,6 +228,7 @@ public final class HostLifecycle implements Closeable {
         try {
             provider.destroy(h);
             log.info("deleted {} ({}) after the failed start", h.name(), h.id());
+            notify(l -> l.deleted(h));
             return why + " (the server was deleted again)";
         } catch (IOException | RuntimeException e) {
             log.error("could not delete {} ({}) after the failed start: {}; delete it in the Hetzner console", h.name(), h.id(), e.getMessage());
@@ -287,6 +313,8 @@ public final class HostLifecycle implements Closeable {
             if (h != null) {
                 provider.destroy(h);
                 log.info("deleted {} ({})", h.name(), h.id());
+                ProvisionedHost deletedHost = h;
+                notify(l -> l.deleted(deletedHost));
             }
         } finally {
             set(HostState.ABSENT, null, null);

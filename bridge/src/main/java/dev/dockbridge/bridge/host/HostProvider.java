@@ -24,6 +24,11 @@ public interface HostProvider {
     /** Deletes the host; a host already gone is not an error. */
     void destroy(ProvisionedHost host) throws IOException;
 
+    /** The host's price, when the provider bills by the hour. */
+    default java.util.Optional<dev.dockbridge.hetzner.Price> price(ProvisionedHost host) throws IOException {
+        return java.util.Optional.empty();
+    }
+
     /** Whether hosts from this provider may be deleted (an existing machine never is). */
     boolean disposable();
 }

@@ -25,6 +25,12 @@ public final class StatusCommand implements Callable<Integer> {
         this.ctx = ctx;
     }
 
+    private static java.util.List<String> iterable(JsonNode array) {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        array.forEach(n -> out.add(n.asText()));
+        return out;
+    }
+
     @Override
     public Integer call() {
         JsonNode status = ControlClient.ask(profileOptions.resolve(ctx), "status");
@@ -50,6 +56,19 @@ public final class StatusCommand implements Callable<Integer> {
             line.append(" (").append(server.path("reason").asText()).append(")");
         }
         ctx.out().println("server:      " + line + " [" + server.path("provider").asText() + "]");
+        if (server.hasNonNull("hourly_price")) {
+            String currency = server.path("currency").asText("EUR");
+            ctx.out().println("cost:        " + server.path("hourly_price").asText() + " " + currency + "/h; this server "
+                    + server.path("cost").asText("?") + " " + currency + ", profile so far " + server.path("profile_cost").asText("?") + " " + currency);
+        }
+        JsonNode idle = status.path("idle");
+        if (idle.path("blocked_by").size() > 0) {
+            ctx.out().println("idle:        kept: " + String.join(", ", iterable(idle.path("blocked_by"))));
+        } else if (idle.hasNonNull("destroy_in_s")) {
+            ctx.out().println("idle:        for " + idle.path("idle_for_s").asLong() + " s; deleted in " + idle.path("destroy_in_s").asLong()
+                    + " s unless used (timeout " + idle.path("timeout_s").asLong() + " s"
+                    + (idle.path("billing_aware").asBoolean() ? ", waits for the end of the paid hour" : "") + ")");
+        }
         ctx.out().println();
         PortsCommand.print(ctx, status.path("forwards"));
         return ExitCodes.OK;
