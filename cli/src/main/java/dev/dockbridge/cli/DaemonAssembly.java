@@ -14,6 +14,7 @@ import java.util.concurrent.Executors;
 
 import dev.dockbridge.bridge.daemon.BridgeDaemon;
 import dev.dockbridge.bridge.daemon.ControlServer;
+import dev.dockbridge.bridge.daemon.DaemonLock;
 import dev.dockbridge.bridge.daemon.StatusReport;
 import dev.dockbridge.bridge.forward.ContainerWatcher;
 import dev.dockbridge.bridge.forward.SshChannelOpener;
@@ -62,7 +63,8 @@ public final class DaemonAssembly {
         return configured != null ? ctx.expand(configured).toAbsolutePath() : profile.stateDir().resolve("docker.sock");
     }
 
-    public BridgeDaemon build() {
+    /** @param lock the profile's daemon lock; the daemon releases it last when it stops */
+    public BridgeDaemon build(DaemonLock lock) {
         HostLifecycle lifecycle = lifecycle();
         Path socket = dockerSocket(ctx, profile, config);
         Clock clock = Clock.systemUTC();
@@ -101,11 +103,37 @@ public final class DaemonAssembly {
             }
         });
         String dockerHost = "unix://" + socket;
+        java.util.concurrent.atomic.AtomicReference<BridgeDaemon> self = new java.util.concurrent.atomic.AtomicReference<>();
         ControlServer control = new ControlServer(profile.stateDir().resolve("control.sock"), Map.of(
+                "stop", request -> stop(self.get(), request),
                 "hold", request -> hold(reaperForStatus, request),
                 "status", request -> StatusReport.status(profile.name(), dockerHost, lifecycle, forwardsForStatus, reaperForStatus, costs, clock),
                 "ports", request -> StatusReport.forwards(forwardsForStatus)));
-        return new BridgeDaemon(new BridgeDaemon.Parts(lifecycle, proxy, forwards, watcher, reaper, control));
+        BridgeDaemon daemon = new BridgeDaemon(new BridgeDaemon.Parts(lifecycle, proxy, forwards, watcher, reaper, control), lock);
+        self.set(daemon);
+        return daemon;
+    }
+
+    /** {@code {"command":"stop","destroy":bool}}: answers first, then deletes the server if asked and stops. */
+    private static Object stop(BridgeDaemon daemon, com.fasterxml.jackson.databind.JsonNode request) {
+        boolean destroy = request.path("destroy").asBoolean(false);
+        String pid = String.valueOf(ProcessHandle.current().pid());
+        if (destroy && !daemon.lifecycle().provider().disposable()) {
+            return Map.of("error", "this profile's host is not DockBridge's to delete; use 'dockbridge stop' without --destroy");
+        }
+        Thread stopper = new Thread(() -> {
+            try {
+                if (destroy) {
+                    daemon.lifecycle().destroy();
+                }
+            } catch (IOException e) {
+                org.slf4j.LoggerFactory.getLogger(DaemonAssembly.class).error("stop --destroy: deleting the server failed: {}", e.getMessage());
+            } finally {
+                daemon.close();
+            }
+        }, "stop");
+        stopper.start();
+        return Map.of("stopping", true, "pid", pid);
     }
 
     /** {@code {"command":"hold","seconds":N}} keeps the server N seconds regardless of idleness; 0 releases. */

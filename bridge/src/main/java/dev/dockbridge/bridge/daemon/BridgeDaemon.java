@@ -37,8 +37,9 @@ public final class BridgeDaemon implements Closeable {
     private final Cleanups cleanups = new Cleanups();
     private final CountDownLatch stopped = new CountDownLatch(1);
 
-    public BridgeDaemon(Parts parts) {
+    public BridgeDaemon(Parts parts, DaemonLock lock) {
         this.parts = parts;
+        cleanups.register(lock); // released last
         cleanups.register(parts.lifecycle());
     }
 

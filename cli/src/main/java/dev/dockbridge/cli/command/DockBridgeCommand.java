@@ -10,7 +10,7 @@ import picocli.CommandLine.ScopeType;
         mixinStandardHelpOptions = true,
         versionProvider = VersionInfo.class,
         description = "A Docker engine on a remote host that feels local: run 'dockbridge start', then use docker as usual.",
-        subcommands = {StartCommand.class, StatusCommand.class, PortsCommand.class, HoldCommand.class, EnvCommand.class, ServerCommand.class,
+        subcommands = {StartCommand.class, StopCommand.class, StatusCommand.class, PortsCommand.class, HoldCommand.class, EnvCommand.class, ServerCommand.class,
             HelpCommand.class})
 public final class DockBridgeCommand {
     @Option(names = "--debug", scope = ScopeType.INHERIT,

@@ -5,6 +5,7 @@ import java.util.concurrent.Callable;
 
 import ch.qos.logback.classic.LoggerContext;
 import dev.dockbridge.bridge.daemon.BridgeDaemon;
+import dev.dockbridge.bridge.daemon.DaemonLock;
 import dev.dockbridge.hetzner.HetznerApiException;
 import dev.dockbridge.cli.CliContext;
 import dev.dockbridge.cli.DaemonAssembly;
@@ -37,7 +38,19 @@ public final class StartCommand implements Callable<Integer> {
             logging.setName("profile=" + profile.name()); // every log line names its profile
             logging.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).setLevel(ch.qos.logback.classic.Level.INFO);
         }
-        BridgeDaemon daemon = new DaemonAssembly(ctx, profile, config).build();
+        DaemonAssembly assembly = new DaemonAssembly(ctx, profile, config);
+        DaemonLock lock;
+        try {
+            profile.ensureStateDir();
+            lock = DaemonLock.acquire(profile.stateDir());
+        } catch (DaemonLock.AlreadyRunningException e) {
+            throw new UserException(ExitCodes.FAILURE, "profile " + profile.name() + " is already running (pid " + e.pid() + ", socket "
+                    + DaemonAssembly.dockerSocket(ctx, profile, config) + "); stop it with 'dockbridge stop"
+                    + (profile.name().equals("default") ? "" : " --profile " + profile.name()) + "'", e);
+        } catch (IOException e) {
+            throw new UserException(ExitCodes.FAILURE, "cannot lock " + profile.stateDir() + ": " + e.getMessage(), e);
+        }
+        BridgeDaemon daemon = assembly.build(lock);
         Thread hook = new Thread(daemon::close, "dockbridge-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         try {

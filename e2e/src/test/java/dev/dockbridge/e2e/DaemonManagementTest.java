@@ -1,0 +1,66 @@
+package dev.dockbridge.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import dev.dockbridge.e2e.testbed.Cmd;
+import dev.dockbridge.e2e.testbed.TestBed;
+
+/** One daemon per profile, recovery from kill -9, and stop. */
+@ExtendWith(TestBedExtension.class)
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class DaemonManagementTest {
+
+    @Test
+    void secondStartIsRefusedKillNineRecoversAndStopEndsEverything(TestBed bed) throws Exception {
+        Path work = Files.createTempDirectory("dbe2e-daemon");
+        Path home = work.resolve("home");
+        Path config = Files.writeString(work.resolve("config.yaml"), bed.sshConfig(1, ""));
+        DockBridgeProcess first = DockBridgeProcess.start(home, config);
+        try {
+            Cmd.Result second = DockBridgeProcess.run(home, Duration.ofSeconds(60), "start", "--config", config.toString());
+            assertThat(second.exitCode()).as(second.describe()).isEqualTo(1);
+            assertThat(second.stderr()).contains("already running (pid " + first.process().pid() + ", socket " + first.socket() + ")");
+            assertThat(first.process().isAlive()).isTrue();
+        } finally {
+            first.process().destroyForcibly(); // kill -9: lock, pid file and sockets are left behind
+            first.process().waitFor(10, TimeUnit.SECONDS);
+        }
+        assertThat(home.resolve("default/daemon.pid")).exists();
+
+        DockBridgeProcess again = DockBridgeProcess.start(home, config);
+        try {
+            assertThat(new DockerCli(again.socket(), work.resolve("docker-config")).ok("ps")).startsWith("CONTAINER ID");
+            Cmd.Result stop = DockBridgeProcess.run(home, Duration.ofSeconds(60), "stop");
+            assertThat(stop.stdout()).as(stop.describe()).contains("stopped dockbridge for profile default");
+            assertThat(again.process().waitFor(20, TimeUnit.SECONDS)).isTrue();
+            assertThat(again.process().exitValue()).isZero();
+            assertThat(again.socket()).doesNotExist();
+            assertThat(home.resolve("default/control.sock")).doesNotExist();
+            assertThat(home.resolve("default/watcher.sock")).doesNotExist();
+            assertThat(home.resolve("default/daemon.pid")).doesNotExist();
+            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(home.resolve("default")))).isEqualTo("rwx------");
+        } finally {
+            again.close();
+        }
+        Cmd.Result notRunning = DockBridgeProcess.run(home, Duration.ofSeconds(30), "stop");
+        assertThat(notRunning.stdout()).contains("not running");
+    }
+
+    @Test
+    void statusWithoutADaemonSaysHowToStartOne() throws IOException {
+        Path home = Files.createTempDirectory("dbe2e-nodaemon");
+        Cmd.Result r = DockBridgeProcess.run(home, Duration.ofSeconds(30), "status");
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.stderr()).contains("dockbridge is not running for profile default: start it with 'dockbridge start'");
+    }
+}
