@@ -106,12 +106,37 @@ public final class DaemonAssembly {
         java.util.concurrent.atomic.AtomicReference<BridgeDaemon> self = new java.util.concurrent.atomic.AtomicReference<>();
         ControlServer control = new ControlServer(profile.stateDir().resolve("control.sock"), Map.of(
                 "stop", request -> stop(self.get(), request),
+                "server_create", request -> serverCreate(lifecycle),
+                "server_destroy", request -> serverDestroy(lifecycle),
                 "hold", request -> hold(reaperForStatus, request),
                 "status", request -> StatusReport.status(profile.name(), dockerHost, lifecycle, forwardsForStatus, reaperForStatus, costs, clock),
                 "ports", request -> StatusReport.forwards(forwardsForStatus)));
         BridgeDaemon daemon = new BridgeDaemon(new BridgeDaemon.Parts(lifecycle, proxy, forwards, watcher, reaper, control), lock);
         self.set(daemon);
         return daemon;
+    }
+
+    private static Object serverCreate(HostLifecycle lifecycle) {
+        try {
+            lifecycle.ensureReady();
+            ProvisionedHost h = lifecycle.snapshot().host();
+            return Map.of("id", h.id(), "name", h.name(), "ip", h.ssh().host());
+        } catch (IOException e) {
+            return Map.of("error", String.valueOf(e.getMessage()));
+        }
+    }
+
+    private static Object serverDestroy(HostLifecycle lifecycle) {
+        try {
+            java.util.Optional<ProvisionedHost> h = lifecycle.provider().findExisting();
+            if (h.isEmpty()) {
+                return Map.of("deleted", "");
+            }
+            lifecycle.destroy();
+            return Map.of("deleted", h.get().name(), "id", h.get().id());
+        } catch (IOException e) {
+            return Map.of("error", String.valueOf(e.getMessage()));
+        }
     }
 
     /** {@code {"command":"stop","destroy":bool}}: answers first, then deletes the server if asked and stops. */

@@ -225,6 +225,42 @@ public final class HetznerClient {
                 Map.of("name", name, "labels", labels, "rules", ruleBodies), Transport.Kind.CREATE).path("firewall"), Firewall.class);
     }
 
+    // ---- volumes
+
+    public List<Volume> listVolumes(String labelSelector) throws IOException {
+        return list("volumes", Map.of("label_selector", labelSelector), "volumes", Volume.class);
+    }
+
+    /** Creates a detached, ext4-formatted volume in a location. @return the volume and its create action */
+    public Map.Entry<Volume, Optional<Action>> createVolume(String name, int sizeGb, String location, Map<String, String> labels)
+            throws IOException {
+        JsonNode answer = transport.post(transport.url("volumes").build(),
+                Map.of("name", name, "size", sizeGb, "location", location, "format", "ext4", "labels", labels), Transport.Kind.CREATE);
+        Optional<Action> action = answer.hasNonNull("action") ? Optional.of(read(answer.get("action"), Action.class)) : Optional.empty();
+        return Map.entry(read(answer.path("volume"), Volume.class), action);
+    }
+
+    public Action attachVolume(long volume, long server) throws IOException {
+        return read(transport.post(transport.url("volumes/" + volume + "/actions/attach").build(),
+                Map.of("server", server, "automount", false), Transport.Kind.IDEMPOTENT).path("action"), Action.class);
+    }
+
+    public Action detachVolume(long volume) throws IOException {
+        return read(transport.post(transport.url("volumes/" + volume + "/actions/detach").build(), Map.of(),
+                Transport.Kind.IDEMPOTENT).path("action"), Action.class);
+    }
+
+    /** Deletes a (detached) volume and its data; an already deleted volume is not an error. */
+    public void deleteVolume(long id) throws IOException {
+        try {
+            transport.delete(transport.url("volumes/" + id).build());
+        } catch (HetznerApiException e) {
+            if (!e.notFound()) {
+                throw e;
+            }
+        }
+    }
+
     // ---- catalogue
 
     public Optional<ServerType> getServerType(String name) throws IOException {

@@ -260,4 +260,37 @@ class HetznerClientTest {
         assertThat(price.currency()).isEqualTo("EUR");
         assertThat(server.takeRequest().getUrl().encodedPath()).isEqualTo("/v1/pricing");
     }
+
+    @Test
+    void volumesAreCreatedAttachedDetachedAndDeleted() throws Exception {
+        String volume = "{\"id\":4711,\"name\":\"dockbridge-data\",\"server\":null,\"status\":\"creating\",\"size\":20,"
+                + "\"linux_device\":\"/dev/disk/by-id/scsi-0HC_Volume_4711\",\"location\":{\"id\":1,\"name\":\"fsn1\"},"
+                + "\"format\":\"ext4\",\"labels\":{\"managed-by\":\"dockbridge\"},\"protection\":{\"delete\":false}}";
+        server.enqueue(json(201, "{\"volume\":" + volume + ",\"action\":" + action(20, "create_volume", "running") + ",\"next_actions\":[]}"));
+        var created = client.createVolume("dockbridge-data", 20, "fsn1", Map.of("managed-by", "dockbridge"));
+        assertThat(created.getKey().linuxDevice()).endsWith("HC_Volume_4711");
+        assertThat(created.getValue()).map(Action::command).contains("create_volume");
+        String body = server.takeRequest().getBody().utf8();
+        assertThat(body).contains("\"size\":20").contains("\"location\":\"fsn1\"").contains("\"format\":\"ext4\"");
+
+        server.enqueue(json(200, "{\"volumes\":[" + volume + "]," + META + "}"));
+        assertThat(client.listVolumes("managed-by=dockbridge")).extracting(Volume::id).containsExactly(4711L);
+        assertThat(server.takeRequest().getUrl().queryParameter("label_selector")).isEqualTo("managed-by=dockbridge");
+
+        server.enqueue(json(201, "{\"action\":" + action(21, "attach_volume", "running") + "}"));
+        assertThat(client.attachVolume(4711, 42).command()).isEqualTo("attach_volume");
+        RecordedRequest attach = server.takeRequest();
+        assertThat(attach.getUrl().encodedPath()).isEqualTo("/v1/volumes/4711/actions/attach");
+        assertThat(attach.getBody().utf8()).contains("\"server\":42");
+
+        server.enqueue(error(423, "locked", "volume is locked"));
+        server.enqueue(json(201, "{\"action\":" + action(22, "detach_volume", "running") + "}"));
+        assertThat(client.detachVolume(4711).command()).isEqualTo("detach_volume");
+
+        server.enqueue(new MockResponse.Builder().code(204).build());
+        client.deleteVolume(4711);
+        server.enqueue(error(404, "not_found", "gone"));
+        client.deleteVolume(4711);
+        assertThat(server.getRequestCount()).isEqualTo(7);
+    }
 }

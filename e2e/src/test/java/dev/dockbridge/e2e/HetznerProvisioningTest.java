@@ -236,4 +236,33 @@ class HetznerProvisioningTest {
         assertThat(destroy.stdout()).as(destroy.describe()).contains("deleted server");
         assertThat(sim.servers()).isEmpty();
     }
+
+    @Test
+    void serverCommandsGoThroughARunningDaemon() throws IOException {
+        try (DockBridgeProcess daemon = start()) {
+            Cmd.Result create = DockBridgeProcess.run(work.resolve("home"), env(), Duration.ofSeconds(120), "server", "create",
+                    "--config", config.toString());
+            assertThat(create.stdout()).as(create.describe()).contains("ready at");
+            assertThat(daemon.log()).as("the daemon did the work").contains("host ready");
+            assertThat(new DockerCli(daemon.socket(), work.resolve("docker-config")).ok("ps")).startsWith("CONTAINER ID");
+            Cmd.Result destroy = DockBridgeProcess.run(work.resolve("home"), env(), Duration.ofSeconds(60), "server", "destroy",
+                    "--config", config.toString());
+            assertThat(destroy.stdout()).as(destroy.describe()).contains("deleted server");
+            assertThat(daemon.log()).contains("deleted dockbridge-default-");
+            assertThat(sim.servers()).isEmpty();
+        }
+        assertThat(sim.count("POST /servers")).isEqualTo(1);
+    }
+
+    @Test
+    void armServerTypeGetsTheArmImage() throws IOException {
+        config = Files.writeString(config, "provider: hetzner\nhetzner:\n  server_type: cax11\n  location: hel1\n");
+        try (DockBridgeProcess daemon = start()) {
+            new DockerCli(daemon.socket(), work.resolve("docker-config")).ok("ps");
+        }
+        JsonNode server = sim.servers().get(0);
+        assertThat(server.path("server_type").path("name").asText()).isEqualTo("cax11");
+        assertThat(server.path("image").path("architecture").asText()).isEqualTo("arm");
+        assertThat(server.path("location").path("name").asText()).isEqualTo("hel1");
+    }
 }

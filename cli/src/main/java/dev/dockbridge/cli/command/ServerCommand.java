@@ -6,6 +6,7 @@ import java.util.Optional;
 import dev.dockbridge.bridge.host.HostLifecycle;
 import dev.dockbridge.bridge.host.ProvisionedHost;
 import dev.dockbridge.cli.CliContext;
+import dev.dockbridge.cli.ControlClient;
 import dev.dockbridge.cli.DaemonAssembly;
 import dev.dockbridge.cli.ExitCodes;
 import dev.dockbridge.cli.Profile;
@@ -14,8 +15,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 /**
- * Explicit control of the profile's server. Acts through the provider directly; a running daemon notices
- * a deleted server on its next use and brings up a new one.
+ * Explicit control of the profile's server: through the running daemon when there is one (its state,
+ * forwards and idle countdown stay right), directly through the provider otherwise.
  */
 @Command(name = "server", mixinStandardHelpOptions = true, description = "Create, show or delete the profile's server.")
 public final class ServerCommand implements Runnable {
@@ -35,6 +36,12 @@ public final class ServerCommand implements Runnable {
 
     @Command(name = "create", mixinStandardHelpOptions = true, description = "Create the server now (or adopt the existing one) and wait until Docker answers.")
     int create(@Mixin ProfileOptions profileOptions) {
+        Profile profile = profileOptions.resolve(ctx);
+        if (daemonRuns(profile)) {
+            var h = ControlClient.ask(profile, "server_create");
+            ctx.out().println("server " + h.path("name").asText() + " (" + h.path("id").asText() + ") ready at " + h.path("ip").asText());
+            return ExitCodes.OK;
+        }
         try (HostLifecycle lifecycle = lifecycle(profileOptions)) {
             lifecycle.ensureReady();
             ProvisionedHost host = lifecycle.snapshot().host();
@@ -65,6 +72,13 @@ public final class ServerCommand implements Runnable {
 
     @Command(name = "destroy", mixinStandardHelpOptions = true, description = "Delete the profile's server (volumes, keys and firewall stay).")
     int destroy(@Mixin ProfileOptions profileOptions) {
+        Profile profile = profileOptions.resolve(ctx);
+        if (daemonRuns(profile)) {
+            var answer = ControlClient.ask(profile, "server_destroy");
+            ctx.out().println(answer.path("deleted").asText().isEmpty() ? "no server to delete"
+                    : "deleted server " + answer.path("deleted").asText() + " (" + answer.path("id").asText() + ")");
+            return ExitCodes.OK;
+        }
         try (HostLifecycle lifecycle = lifecycle(profileOptions)) {
             Optional<ProvisionedHost> host = lifecycle.provider().findExisting();
             if (host.isEmpty()) {
@@ -77,6 +91,12 @@ public final class ServerCommand implements Runnable {
         } catch (IOException e) {
             throw new UserException(ExitCodes.FAILURE, e.getMessage(), e);
         }
+    }
+
+    /** A running daemon owns the server's lifecycle: go through it so its state and forwards stay right. */
+    private static boolean daemonRuns(Profile profile) {
+        return java.nio.file.Files.exists(profile.stateDir().resolve("control.sock"))
+                && java.nio.file.Files.exists(profile.stateDir().resolve("daemon.pid"));
     }
 
     private HostLifecycle lifecycle(ProfileOptions profileOptions) {
