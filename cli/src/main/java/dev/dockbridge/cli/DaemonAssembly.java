@@ -16,6 +16,7 @@ import dev.dockbridge.bridge.daemon.BridgeDaemon;
 import dev.dockbridge.bridge.daemon.ControlServer;
 import dev.dockbridge.bridge.daemon.DaemonLock;
 import dev.dockbridge.bridge.daemon.StatusReport;
+import dev.dockbridge.bridge.daemon.Threads;
 import dev.dockbridge.bridge.forward.ContainerWatcher;
 import dev.dockbridge.bridge.forward.SshChannelOpener;
 import dev.dockbridge.portforward.ForwardManager;
@@ -73,7 +74,7 @@ public final class DaemonAssembly {
         ForwardManager forwards = null;
         ContainerWatcher watcher = null;
         if (config.forward().enabled()) {
-            ExecutorService opening = Executors.newCachedThreadPool(daemonThreads("forward-open"));
+            ExecutorService opening = Executors.newCachedThreadPool(Threads.named("forward-open"));
             forwards = new ForwardManager(new SshChannelOpener(lifecycle, opening), config.forward().bind(), Clock.systemUTC());
             watcher = new ContainerWatcher(lifecycle, forwards, profile.stateDir().resolve("watcher.sock"), RECONCILE_EVERY);
         }
@@ -172,14 +173,6 @@ public final class DaemonAssembly {
         return Map.of("held_until", until == null ? "released" : until.toString());
     }
 
-    private static java.util.concurrent.ThreadFactory daemonThreads(String name) {
-        java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
-        return r -> {
-            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        };
-    }
 
     /** The host lifecycle alone (for commands that manage the server without serving a socket). */
     public HostLifecycle lifecycle() {

@@ -8,6 +8,14 @@ import picocli.CommandLine.IVersionProvider;
 
 /** The version and commit stamped into the jar at build time. */
 public final class VersionInfo implements IVersionProvider {
+    private static String commit(Properties p) {
+        String commit = p.getProperty("commit", "");
+        if (commit.isBlank() || commit.startsWith("${")) {
+            return "unknown";
+        }
+        return "true".equals(p.getProperty("dirty")) ? commit + ", with local changes" : commit;
+    }
+
     @Override
     public String[] getVersion() throws IOException {
         Properties p = new Properties();
@@ -17,7 +25,7 @@ public final class VersionInfo implements IVersionProvider {
             }
         }
         return new String[] {
-            "dockbridge " + p.getProperty("version", "unknown") + " (commit " + p.getProperty("commit", "unknown") + ")",
+            "dockbridge " + p.getProperty("version", "unknown") + " (commit " + commit(p) + ")",
             "java " + System.getProperty("java.version") + " on " + System.getProperty("os.name") + " " + System.getProperty("os.arch")
         };
     }

@@ -14,7 +14,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.slf4j.Logger;
@@ -58,12 +57,7 @@ public final class DockerSocketProxy implements Closeable {
         this.socketPath = socketPath;
         this.upstream = upstream;
         this.listener = listener;
-        AtomicInteger n = new AtomicInteger();
-        this.threads = Executors.newCachedThreadPool(r -> {
-            Thread t = new Thread(r, "docker-conn-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        this.threads = Executors.newCachedThreadPool(dev.dockbridge.bridge.daemon.Threads.named("docker-conn"));
     }
 
     public Path socketPath() {

@@ -44,11 +44,7 @@ public final class HostLifecycle implements Closeable {
     private final String remoteSocket;
     private final Duration bootTimeout;
     private final Clock clock;
-    private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "host-lifecycle");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ExecutorService worker = Executors.newSingleThreadExecutor(dev.dockbridge.bridge.daemon.Threads.named("host-lifecycle"));
     private final Object lock = new Object();
     private HostState state = HostState.ABSENT; // guarded by lock
     private String reason; // guarded by lock

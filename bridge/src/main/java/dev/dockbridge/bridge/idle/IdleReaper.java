@@ -32,11 +32,7 @@ public final class IdleReaper implements Closeable {
     private final Supplier<List<ForwardStatus>> forwards;
     private final IdlePolicy policy;
     private final Clock clock;
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "idle-reaper");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(dev.dockbridge.bridge.daemon.Threads.named("idle-reaper"));
     private volatile Instant holdUntil;
     private boolean warned; // timer thread only
 
