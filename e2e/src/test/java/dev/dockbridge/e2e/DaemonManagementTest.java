@@ -63,4 +63,36 @@ class DaemonManagementTest {
         assertThat(r.exitCode()).isEqualTo(1);
         assertThat(r.stderr()).contains("dockbridge is not running for profile default: start it with 'dockbridge start'");
     }
+
+    @Test
+    void detachReturnsOnceTheContextWorksAndStopLeavesNoProcess(TestBed bed) throws Exception {
+        Path work = Files.createTempDirectory("dbe2e-detach");
+        Path home = work.resolve("home");
+        Path dockerConfig = work.resolve("docker-config");
+        Path config = Files.writeString(work.resolve("config.yaml"), bed.sshConfig(1, ""));
+        java.util.Map<String, String> env = java.util.Map.of("DOCKER_CONFIG", dockerConfig.toString());
+
+        Cmd.Result start = DockBridgeProcess.run(home, env, Duration.ofSeconds(120), "start", "--detach", "--config", config.toString());
+        assertThat(start.exitCode()).as(start.describe()).isZero();
+        assertThat(start.stdout()).contains("started in the background").contains("docker context dockbridge");
+        long pid = Long.parseLong(Files.readString(home.resolve("default/daemon.pid")).strip());
+        try {
+            // returned only once the socket answers; the context points at it
+            Cmd.Result version = Cmd.exec(Duration.ofSeconds(60), env, null, "docker", "--context", "dockbridge", "version",
+                    "--format", "{{.Server.Version}}");
+            assertThat(version.exitCode()).as(version.describe()).isZero();
+            assertThat(Files.readString(home.resolve("default/daemon.log"))).contains("docker socket listening");
+
+            Cmd.Result stop = DockBridgeProcess.run(home, env, Duration.ofSeconds(60), "stop");
+            assertThat(stop.exitCode()).as(stop.describe()).isZero();
+            assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+            assertThat(home.resolve("default/docker.sock")).doesNotExist();
+            // the context stays; docker says the daemon is not there
+            Cmd.Result after = Cmd.exec(Duration.ofSeconds(30), env, null, "docker", "--context", "dockbridge", "ps");
+            assertThat(after.exitCode()).isPositive();
+            assertThat(after.stderr()).contains("docker.sock");
+        } finally {
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        }
+    }
 }

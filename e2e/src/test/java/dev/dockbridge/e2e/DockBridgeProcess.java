@@ -50,6 +50,7 @@ final class DockBridgeProcess implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("DOCKBRIDGE_HOME", home.toString());
         pb.environment().remove("DOCKBRIDGE_PROFILE");
+        pb.environment().put("DOCKER_CONFIG", home.resolve("docker-config").toString()); // the docker context goes here, not into ~/.docker
         pb.environment().putAll(env);
         Process p = pb.start();
         DockBridgeProcess daemon = new DockBridgeProcess(p, log, home.resolve("default/docker.sock"));
@@ -77,6 +78,7 @@ final class DockBridgeProcess implements AutoCloseable {
         command.addAll(List.of(args));
         Map<String, String> all = new java.util.HashMap<>(env);
         all.put("DOCKBRIDGE_HOME", home.toString());
+        all.putIfAbsent("DOCKER_CONFIG", home.resolve("docker-config").toString());
         return Cmd.exec(timeout, all, null, command);
     }
 

@@ -133,18 +133,19 @@ class PortForwardTest {
 
     @Test
     void takenLocalPortMovesToTheNextFreeOneAndPortsShowsIt() throws Exception {
+        // 18097: the forward moves to 18098, which no other test publishes (a moved forward takes its neighbour's port)
         try (ServerSocket taken = new ServerSocket()) {
-            taken.bind(new InetSocketAddress("127.0.0.1", 18083));
-            String id = web("18083:80");
+            taken.bind(new InetSocketAddress("127.0.0.1", 18097));
+            String id = web("18097:80");
             try {
-                await().atMost(Duration.ofSeconds(3)).until(() -> ports().findValues("remote_port").stream().anyMatch(p -> p.asInt() == 18083));
-                JsonNode forward = forwardFor(18083);
+                await().atMost(Duration.ofSeconds(3)).until(() -> ports().findValues("remote_port").stream().anyMatch(p -> p.asInt() == 18097));
+                JsonNode forward = forwardFor(18097);
                 int local = forward.path("local_port").asInt();
-                assertThat(local).isGreaterThan(18083);
+                assertThat(local).isGreaterThan(18097);
                 assertThat(forward.path("note").asText()).contains("taken");
                 assertThat(get("127.0.0.1", local)).isEqualTo(PAGE);
                 Cmd.Result table = DockBridgeProcess.run(home, Duration.ofSeconds(30), "ports");
-                assertThat(table.stdout()).contains("localhost:" + local).contains(":18083");
+                assertThat(table.stdout()).contains("localhost:" + local).contains(":18097");
             } finally {
                 docker.ok("rm", "-f", id);
             }

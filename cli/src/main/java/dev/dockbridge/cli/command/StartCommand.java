@@ -1,6 +1,10 @@
 package dev.dockbridge.cli.command;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 import ch.qos.logback.classic.LoggerContext;
@@ -9,6 +13,7 @@ import dev.dockbridge.bridge.daemon.DaemonLock;
 import dev.dockbridge.hetzner.HetznerApiException;
 import dev.dockbridge.cli.CliContext;
 import dev.dockbridge.cli.DaemonAssembly;
+import dev.dockbridge.cli.DockerContext;
 import dev.dockbridge.cli.ExitCodes;
 import dev.dockbridge.cli.Profile;
 import dev.dockbridge.cli.UserException;
@@ -16,6 +21,7 @@ import dev.dockbridge.cli.config.DockBridgeConfig;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 @Command(name = "start", mixinStandardHelpOptions = true, description = {
         "Run the daemon in the foreground (logs to stdout) until Ctrl-C or SIGTERM.",
@@ -26,15 +32,87 @@ public final class StartCommand implements Callable<Integer> {
     @Mixin
     ProfileOptions profileOptions;
 
+    @Option(names = "--detach", description = "Run in the background and return once the Docker socket answers; logs go to "
+            + "$DOCKBRIDGE_HOME/<profile>/daemon.log (rotated).")
+    boolean detach;
+
+    /** Set by --detach for the background daemon it starts. */
+    @Option(names = "--log-file", hidden = true)
+    Path logFile;
+
     public StartCommand(CliContext ctx) {
         this.ctx = ctx;
+    }
+
+    /** Starts this command again in its own session, without --detach, and waits for its socket. */
+    private int detach(Profile profile, DockBridgeConfig config) throws InterruptedException {
+        Path socket = DaemonAssembly.dockerSocket(ctx, profile, config);
+        Path out;
+        Process child;
+        try {
+            profile.ensureStateDir();
+            out = profile.stateDir().resolve("daemon.out");
+            List<String> command = new ArrayList<>();
+            if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
+                command.add("/usr/bin/setsid"); // its own session: closing this terminal does not stop it
+            }
+            command.add(ProcessHandle.current().info().command().orElse("java"));
+            command.addAll(List.of("-XX:+UseSerialGC", "-Xss512k", "-cp", System.getProperty("java.class.path"),
+                    dev.dockbridge.cli.Main.class.getName(), "start", "--profile", profile.name(),
+                    "--log-file", profile.stateDir().resolve("daemon.log").toString()));
+            if (profile.configExplicit()) {
+                command.addAll(List.of("--config", profile.configFile().toAbsolutePath().toString()));
+            }
+            ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.to(out.toFile()))
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+            pb.environment().putAll(ctx.env());
+            child = pb.start();
+        } catch (IOException e) {
+            throw new UserException(ExitCodes.FAILURE, "cannot start the daemon: " + e.getMessage(), e);
+        }
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(120);
+        while (!answers(socket)) {
+            if (!child.isAlive()) {
+                String said;
+                try {
+                    said = Files.readString(out).strip();
+                } catch (IOException e) {
+                    said = "";
+                }
+                throw new UserException(child.exitValue() == ExitCodes.USAGE ? ExitCodes.USAGE : ExitCodes.FAILURE,
+                        "the daemon did not start: " + said.replaceFirst("^dockbridge: ", ""));
+            }
+            if (System.nanoTime() > deadline) {
+                throw new UserException(ExitCodes.FAILURE, "the daemon (pid " + child.pid() + ") did not open " + socket
+                        + " within 120 s; see " + profile.stateDir().resolve("daemon.log"));
+            }
+            Thread.sleep(50);
+        }
+        ctx.out().println("dockbridge started in the background (pid " + child.pid() + "); docker socket " + socket
+                + "; docker context " + profile.dockerContext() + "; logs " + profile.stateDir().resolve("daemon.log"));
+        return ExitCodes.OK;
+    }
+
+    private static boolean answers(Path socket) {
+        try (var ch = java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(socket))) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     @Override
     public Integer call() throws InterruptedException {
         Profile profile = profileOptions.resolve(ctx);
         DockBridgeConfig config = ProfileOptions.load(profile);
+        if (detach) {
+            return detach(profile, config);
+        }
         if (LoggerFactory.getILoggerFactory() instanceof LoggerContext logging) {
+            if (logFile != null) {
+                dev.dockbridge.cli.DaemonLogFile.use(logging, logFile);
+            }
             logging.setName("profile=" + profile.name()); // every log line names its profile
             logging.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).setLevel(ch.qos.logback.classic.Level.INFO);
         }
@@ -63,7 +141,10 @@ public final class StartCommand implements Callable<Integer> {
         } catch (IOException e) {
             throw new UserException(ExitCodes.FAILURE, e.getMessage(), e);
         }
-        ctx.out().println("docker socket ready: export DOCKER_HOST=unix://" + daemon.proxy().socketPath());
+        LoggerFactory.getLogger(StartCommand.class).info(new DockerContext(ctx).ensure(profile.dockerContext(),
+                daemon.proxy().socketPath(), "DockBridge profile " + profile.name()));
+        ctx.out().println("docker socket ready: export DOCKER_HOST=unix://" + daemon.proxy().socketPath()
+                + "  (or: docker --context " + profile.dockerContext() + " ...)");
         ctx.out().flush();
         daemon.awaitStop();
         return ExitCodes.OK;

@@ -39,7 +39,7 @@ public final class StopCommand implements Callable<Integer> {
         var answer = ControlClient.ask(profile, "stop", ",\"destroy\":" + destroy);
         long pid = answer.path("pid").asLong();
         long deadline = System.nanoTime() + 60_000_000_000L;
-        while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) && Files.exists(control)) {
+        while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) { // the control socket closes first; wait for the process
             if (System.nanoTime() > deadline) {
                 throw new UserException(ExitCodes.FAILURE, "the daemon (pid " + pid + ") did not stop within 60 s");
             }
