@@ -61,7 +61,8 @@ public final class BridgeDaemon implements Closeable {
             log.warn("{}; the docker socket starts anyway and each docker command retries", e.getMessage());
         }
         try {
-            cleanups.register(parts.proxy()).start();
+            // control first: once the docker socket answers, 'stop' and 'status' must already reach the daemon
+            cleanups.register(parts.control()).start();
             if (parts.forwards() != null) {
                 cleanups.register(parts.forwards());
                 cleanups.register(parts.watcher()).start();
@@ -69,7 +70,7 @@ public final class BridgeDaemon implements Closeable {
             if (parts.reaper() != null) {
                 cleanups.register(parts.reaper()).start(IDLE_TICK);
             }
-            cleanups.register(parts.control()).start();
+            cleanups.register(parts.proxy()).start();
         } catch (IOException e) {
             close();
             throw e;

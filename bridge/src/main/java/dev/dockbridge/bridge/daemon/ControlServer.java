@@ -42,7 +42,7 @@ public final class ControlServer implements Closeable {
     }
 
     public void start() throws IOException {
-        Files.deleteIfExists(socket); // the docker socket check already proved no other daemon serves this profile
+        Files.deleteIfExists(socket); // the profile's daemon lock proves no other daemon serves it
         server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(socket));
         Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
