@@ -44,7 +44,8 @@ final class RelayHandler extends ChannelInboundHandlerAdapter implements Channel
         stats.opened();
         opener.open(spec.remoteHost(), spec.remotePort(), this).whenComplete((end, error) -> channel.eventLoop().execute(() -> {
             if (error != null) {
-                log.debug("forward {}: cannot open remote channel: {}", spec.remotePort(), error.toString());
+                Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error;
+                log.warn("forward {}: connection dropped, the server side could not be reached: {}", spec.remotePort(), cause.getMessage());
                 channel.close();
                 return;
             }
