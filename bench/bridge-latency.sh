@@ -10,25 +10,19 @@ cd "$(dirname "$0")/.."
 runs=${RUNS:-30}
 warmup=${WARMUP:-20}
 bash scripts/install-deps.sh hyperfine openssh-client python3 >/dev/null
-[ -x cli/target/dockbridge/dockbridge/bin/dockbridge ] || ./mvnw -q -B -ntp -DskipTests install
+[ -f e2e/target/classpath.txt ] && [ -x cli/target/dockbridge/dockbridge/bin/dockbridge ] || ./mvnw -q -B -ntp -DskipTests install
 
+. scripts/testbed.sh
 dir=/tmp/dbbench
-bed() { java -cp e2e/target/classes -Ddockbridge.testbed.prefix=dbbench dev.dockbridge.e2e.testbed.TestBedMain "$@"; }
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  bed down "$dir" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-bed down "$dir" >/dev/null 2>&1 || true
-bed up "$dir" >/dev/null
+on_exit="testbed dbbench down $dir"
+testbed dbbench down "$dir" >/dev/null 2>&1 || true
+testbed dbbench up "$dir" >/dev/null
 host=198.18.1.2
 remote_sock=$dir/h1/docker.sock
 
 export DOCKBRIDGE_HOME=$dir/home
 cli/target/dockbridge/dockbridge/bin/dockbridge start --config "$dir/config.yaml" >"$dir/daemon.log" 2>&1 &
-pids+=($!)
+track $!
 db_sock=$DOCKBRIDGE_HOME/default/docker.sock
 
 cat >"$dir/ssh_config" <<CFG
@@ -39,7 +33,7 @@ Host $host
   StrictHostKeyChecking yes
 CFG
 ssh -F "$dir/ssh_config" -N -o StreamLocalBindUnlink=yes -L "$dir/ssh-L.sock:$remote_sock" "$host" &
-pids+=($!)
+track $!
 # the docker CLI runs `ssh` from PATH for ssh://; this one reads the bench's ssh config
 mkdir -p "$dir/bin"
 printf '#!/bin/sh\nexec /usr/bin/ssh -F %s "$@"\n' "$dir/ssh_config" >"$dir/bin/ssh"

@@ -12,21 +12,11 @@ boot_delay=${BOOT_DELAY_S:-5}
 bash scripts/install-deps.sh python3 bc >/dev/null
 [ -f e2e/target/classpath.txt ] && [ -x cli/target/dockbridge/dockbridge/bin/dockbridge ] || ./mvnw -q -B -ntp -DskipTests install
 
+. scripts/testbed.sh
 dir=/tmp/dbbench-cold
 dist=$PWD/cli/target/dockbridge/dockbridge
-classpath="e2e/target/classes:$(cat e2e/target/classpath.txt)"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-}
-trap cleanup EXIT
 rm -rf "$dir" && mkdir -p "$dir"
-java -cp "$classpath" -Ddockbridge.testbed.prefix=dbcold -Ddockbridge.sim.boot_delay_ms=$((boot_delay * 1000)) \
-  dev.dockbridge.e2e.testbed.TestBedMain sim "$dir" 1 >"$dir/simulator.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 600); do [ -f "$dir/sim.env" ] && break; sleep 0.1; done
-set -a; . "$dir/sim.env"; set +a
+start_simulator dbcold "$dir" 1 $((boot_delay * 1000))
 printf 'provider: hetzner\n' >"$dir/config.yaml"
 export DOCKBRIDGE_HOME=$dir/home DOCKER_CONFIG=$dir/docker-config
 export DOCKER_HOST=unix://$DOCKBRIDGE_HOME/default/docker.sock
@@ -36,7 +26,7 @@ now() { date +%s.%N; }
 start_daemon() {
   "$dist/bin/dockbridge" start --config "$dir/config.yaml" >>"$dir/daemon.log" 2>&1 &
   daemon=$!
-  pids+=($daemon)
+  track $daemon
 }
 stop_daemon() { kill "$daemon"; wait "$daemon" 2>/dev/null || true; }
 wait_socket() { for _ in $(seq 600); do [ -S "${DOCKER_HOST#unix://}" ] && return; sleep 0.01; done; }

@@ -13,18 +13,12 @@ run_s=${RUN_S:-5}
 bash scripts/install-deps.sh iperf3 wrk python3 >/dev/null
 [ -f e2e/target/classpath.txt ] && [ -x cli/target/dockbridge/dockbridge/bin/dockbridge ] || ./mvnw -q -B -ntp -DskipTests install
 
+. scripts/testbed.sh
 dir=/tmp/dbbench-fwd
 ns=dbfw-h1
-bed() { java -cp e2e/target/classes -Ddockbridge.testbed.prefix=dbfw dev.dockbridge.e2e.testbed.TestBedMain "$@"; }
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  bed down "$dir" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-bed down "$dir" >/dev/null 2>&1 || true
-bed up "$dir" >/dev/null
+on_exit="testbed dbfw down $dir"
+testbed dbfw down "$dir" >/dev/null 2>&1 || true
+testbed dbfw up "$dir" >/dev/null
 host=198.18.1.2
 export DOCKER_CONFIG=$dir/docker-config
 remote="env DOCKER_HOST=unix://$dir/h1/docker.sock"
@@ -40,12 +34,12 @@ $remote docker run -d -p 18080:80 bench httpd -f -p 80 -h /www >/dev/null
 export DOCKBRIDGE_HOME=$dir/home
 cli/target/dockbridge/dockbridge/bin/dockbridge start --config "$dir/config.yaml" >"$dir/daemon.log" 2>&1 &
 daemon=$!
-pids+=($daemon)
+track $daemon
 ssh_opts=(-i "$dir/client_ed25519" -o UserKnownHostsFile="$dir/known_hosts" -o StrictHostKeyChecking=yes -N)
 ssh "${ssh_opts[@]}" -L 25201:127.0.0.1:5201 -L 28080:127.0.0.1:18080 root@$host &
-pids+=($!)
+track $!
 ssh "${ssh_opts[@]}" -c aes128-gcm@openssh.com -L 35201:127.0.0.1:5201 -L 38080:127.0.0.1:18080 root@$host &
-pids+=($!)
+track $!
 for _ in $(seq 300); do
   (exec 3<>/dev/tcp/127.0.0.1/18080) 2>/dev/null && (exec 3<>/dev/tcp/127.0.0.1/28080) 2>/dev/null \
     && (exec 3<>/dev/tcp/127.0.0.1/38080) 2>/dev/null && break

@@ -9,23 +9,13 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 ./mvnw -q -B -ntp -DskipTests install
 
+. scripts/testbed.sh
 demo=/tmp/dockbridge-demo
 dist=$PWD/cli/target/dockbridge/dockbridge
-classpath="e2e/target/classes:$(cat e2e/target/classpath.txt)"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-}
-trap cleanup EXIT
 rm -rf "$demo" && mkdir -p "$demo"
 
 echo "== starting the Hetzner simulator and its server slot (log: $demo/simulator.log)"
-java -cp "$classpath" -Ddockbridge.testbed.prefix=dbdemo dev.dockbridge.e2e.testbed.TestBedMain sim "$demo" 1 \
-  >"$demo/simulator.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 600); do [ -f "$demo/sim.env" ] && break; sleep 0.1; done
-set -a; . "$demo/sim.env"; set +a   # HCLOUD_ENDPOINT, HCLOUD_TOKEN
+start_simulator dbdemo "$demo" 1   # exports HCLOUD_ENDPOINT, HCLOUD_TOKEN
 
 cat >"$demo/config.yaml" <<CFG
 provider: hetzner
@@ -36,7 +26,7 @@ CFG
 export DOCKBRIDGE_HOME=$demo/home
 echo "== dockbridge start: no server exists yet (log: $demo/daemon.log)"
 "$dist/bin/dockbridge" start --config "$demo/config.yaml" >"$demo/daemon.log" 2>&1 &
-pids+=($!)
+track $!
 eval "$("$dist/bin/dockbridge" env --config "$demo/config.yaml")"
 for _ in $(seq 300); do [ -S "${DOCKER_HOST#unix://}" ] && break; sleep 0.1; done
 echo "DOCKER_HOST=$DOCKER_HOST"

@@ -174,13 +174,6 @@ public final class ForwardManager implements Closeable {
         }
     }
 
-    /** Connections open through all forwards right now. */
-    public int openConnections() {
-        synchronized (lock) {
-            return forwards.values().stream().mapToInt(f -> f.stats().open()).sum();
-        }
-    }
-
     /** Closes every listener (the daemon stops, or the host is gone). */
     public void clear() {
         apply(List.of());

@@ -64,11 +64,6 @@ public final class DockerSocketProxy implements Closeable {
         return socketPath;
     }
 
-    /** Number of docker connections open now. */
-    public int openConnections() {
-        return open.size();
-    }
-
     /**
      * Binds the socket (replacing a stale file left by a dead daemon) and starts accepting.
      *

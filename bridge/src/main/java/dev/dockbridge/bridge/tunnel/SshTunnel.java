@@ -68,10 +68,6 @@ public final class SshTunnel implements Closeable {
         client.start();
     }
 
-    public SshTarget target() {
-        return target;
-    }
-
     /** Whether a session is open right now (does not connect). */
     public boolean isConnected() {
         synchronized (lock) {
