@@ -4,5 +4,5 @@
 # Needs root on Debian; installs its packages itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh chromium   # chromium: the browser test of port forwards
+bash scripts/install-deps.sh chromium zsh   # chromium: the browser test of port forwards; zsh: the completion test
 ./mvnw -B -ntp verify "$@"

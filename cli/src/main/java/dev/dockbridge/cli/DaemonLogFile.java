@@ -15,7 +15,13 @@ public final class DaemonLogFile {
     private DaemonLogFile() {
     }
 
-    public static void use(LoggerContext logging, Path file) {
+    /** The daemon log of a profile's state directory (what {@code dockbridge logs} reads). */
+    public static Path of(Profile profile) {
+        return profile.stateDir().resolve("daemon.log");
+    }
+
+    /** @param keepConsole also log to stdout (a daemon in the foreground); a detached one logs to the file only */
+    public static void use(LoggerContext logging, Path file, boolean keepConsole) {
         RollingFileAppender<ILoggingEvent> appender = new RollingFileAppender<>();
         appender.setContext(logging);
         appender.setName("daemon-log");
@@ -40,7 +46,9 @@ public final class DaemonLogFile {
         appender.setEncoder(encoder);
         appender.start();
         var root = logging.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-        root.detachAndStopAllAppenders();
+        if (!keepConsole) {
+            root.detachAndStopAllAppenders();
+        }
         root.addAppender(appender);
     }
 }

@@ -47,6 +47,16 @@ public final class DockerContext {
         }
     }
 
+    /** The Docker endpoint a context points at, read from Docker's context store; empty if there is no such context. */
+    public java.util.Optional<String> endpoint(String name) {
+        Path meta = configDir().resolve("contexts/meta").resolve(sha256(name)).resolve("meta.json");
+        try {
+            return java.util.Optional.ofNullable(new ObjectMapper().readTree(meta.toFile()).path("Endpoints").path("docker").path("Host").textValue());
+        } catch (IOException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
     private int run(List<String> command) throws IOException {
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
         pb.environment().putAll(ctx.env());

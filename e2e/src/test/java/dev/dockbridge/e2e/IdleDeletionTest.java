@@ -61,7 +61,7 @@ class IdleDeletionTest {
     private JsonNode status() throws IOException {
         Cmd.Result r = DockBridgeProcess.run(work.resolve("home"), Duration.ofSeconds(30), "status", "--json");
         assertThat(r.exitCode()).as(r.describe()).isZero();
-        return new ObjectMapper().readTree(r.stdout());
+        return StatusSchema.valid(new ObjectMapper().readTree(r.stdout()));
     }
 
     @Test

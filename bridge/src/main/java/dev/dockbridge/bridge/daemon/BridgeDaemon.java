@@ -98,6 +98,8 @@ public final class BridgeDaemon implements Closeable {
         return parts.lifecycle();
     }
 
+    private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
+
     /** Blocks until {@link #close()}. */
     public void awaitStop() throws InterruptedException {
         stopped.await();
@@ -105,7 +107,11 @@ public final class BridgeDaemon implements Closeable {
 
     @Override
     public void close() {
-        cleanups.close();
+        if (closing.compareAndSet(false, true)) {
+            log.info("stopping: closing the docker socket, forwards and the ssh session (the server keeps running)");
+            cleanups.close();
+            log.info("stopped");
+        }
         stopped.countDown();
     }
 }

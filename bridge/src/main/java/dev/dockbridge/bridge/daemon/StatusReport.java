@@ -24,13 +24,14 @@ public final class StatusReport {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("profile", profile);
         out.put("docker_host", dockerHost);
+        out.put("pid", ProcessHandle.current().pid());
         HostLifecycle.Snapshot s = lifecycle.snapshot();
         Map<String, Object> server = new LinkedHashMap<>();
         server.put("state", s.state().label());
         server.put("provider", lifecycle.provider().describe());
         ProvisionedHost h = s.host();
         if (h != null) {
-            server.put("id", h.id());
+            server.put("id", h.id().matches("[0-9]{1,18}") ? (Object) Long.parseLong(h.id()) : h.id()); // a Hetzner id is a number
             server.put("name", h.name());
             server.put("ip", h.ssh().host());
             server.put("type", h.type());
@@ -60,6 +61,7 @@ public final class StatusReport {
             IdlePolicy.Decision d = reaper.decision();
             idle.put("idle_for_s", d == null ? null : d.idleFor().toSeconds());
             idle.put("destroy_in_s", d == null || d.destroyIn() == null ? null : Math.max(0, d.destroyIn().toSeconds()));
+            idle.put("held_until", reaper.heldUntil() == null ? null : reaper.heldUntil().toString());
             idle.put("blocked_by", d == null ? List.of() : d.blockedBy());
         } else {
             idle.put("timeout_s", null);

@@ -67,6 +67,12 @@ public final class HetznerHostProvider implements HostProvider {
     }
 
     @Override
+    public Optional<String> checkAccess() throws IOException {
+        List<Server> servers = api.listServers(labelSelector());
+        return Optional.of("token accepted; " + servers.size() + " server(s) of profile " + settings.profile());
+    }
+
+    @Override
     public Optional<ProvisionedHost> findExisting() throws IOException {
         Optional<Server> found = api.listServers(labelSelector()).stream()
                 .filter(s -> ADOPTABLE.contains(s.status()))

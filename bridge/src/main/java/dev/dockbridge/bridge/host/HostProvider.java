@@ -29,6 +29,16 @@ public interface HostProvider {
         return java.util.Optional.empty();
     }
 
+    /**
+     * One read-only call that proves the provider's credentials work (for {@code doctor}); creates,
+     * changes and powers on nothing.
+     *
+     * @return what it found, or empty when the provider has no account to check
+     */
+    default Optional<String> checkAccess() throws IOException {
+        return Optional.empty();
+    }
+
     /** Whether hosts from this provider may be deleted (an existing machine never is). */
     boolean disposable();
 }

@@ -48,6 +48,12 @@ public final class IdleReaper implements Closeable {
         timer.scheduleWithFixedDelay(this::check, tick.toMillis(), tick.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /** The end of the current hold, or null. */
+    public Instant heldUntil() {
+        Instant until = holdUntil;
+        return until != null && until.isAfter(clock.instant()) ? until : null;
+    }
+
     /** Keeps the server regardless of idleness until {@code until} (null: end the hold). */
     public void hold(Instant until) {
         holdUntil = until;

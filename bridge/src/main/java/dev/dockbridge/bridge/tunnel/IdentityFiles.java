@@ -28,6 +28,13 @@ public final class IdentityFiles {
             return it.next();
         } catch (NoSuchFileException e) {
             throw new IOException(file + " does not exist", e);
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new IOException(file + " cannot be read (permission denied)", e);
+        } catch (IOException e) {
+            if (e.getMessage() != null && e.getMessage().contains(file.toString())) {
+                throw e;
+            }
+            throw new IOException(file + ": " + e.getMessage(), e);
         } catch (GeneralSecurityException | RuntimeException e) {
             String why = SshTunnel.rootMessage(e);
             if (why.toLowerCase(java.util.Locale.ROOT).contains("password") || why.toLowerCase(java.util.Locale.ROOT).contains("encrypt")) {

@@ -11,6 +11,7 @@ import picocli.CommandLine.ScopeType;
         versionProvider = VersionInfo.class,
         description = "A Docker engine on a remote host that feels local: run 'dockbridge start', then use docker as usual.",
         subcommands = {StartCommand.class, StopCommand.class, StatusCommand.class, PortsCommand.class, HoldCommand.class, EnvCommand.class, ServerCommand.class,
+            DoctorCommand.class, LogsCommand.class, CompletionCommand.class,
             HelpCommand.class})
 public final class DockBridgeCommand {
     @Option(names = "--debug", scope = ScopeType.INHERIT,

@@ -59,7 +59,7 @@ public final class StartCommand implements Callable<Integer> {
             command.add(ProcessHandle.current().info().command().orElse("java"));
             command.addAll(List.of("-XX:+UseSerialGC", "-Xss512k", "-cp", System.getProperty("java.class.path"),
                     dev.dockbridge.cli.Main.class.getName(), "start", "--profile", profile.name(),
-                    "--log-file", profile.stateDir().resolve("daemon.log").toString()));
+                    "--log-file", dev.dockbridge.cli.DaemonLogFile.of(profile).toString()));
             if (profile.configExplicit()) {
                 command.addAll(List.of("--config", profile.configFile().toAbsolutePath().toString()));
             }
@@ -94,6 +94,14 @@ public final class StartCommand implements Callable<Integer> {
         return ExitCodes.OK;
     }
 
+    private static void closeQuietly(DaemonLock lock) {
+        try {
+            lock.close();
+        } catch (IOException e) {
+            LoggerFactory.getLogger(StartCommand.class).warn("cannot release {}: {}", "the daemon lock", e.getMessage());
+        }
+    }
+
     private static boolean answers(Path socket) {
         try (var ch = java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(socket))) {
             return true;
@@ -110,9 +118,12 @@ public final class StartCommand implements Callable<Integer> {
             return detach(profile, config);
         }
         if (LoggerFactory.getILoggerFactory() instanceof LoggerContext logging) {
-            if (logFile != null) {
-                dev.dockbridge.cli.DaemonLogFile.use(logging, logFile);
+            try {
+                profile.ensureStateDir();
+            } catch (IOException e) {
+                throw new UserException(ExitCodes.FAILURE, "cannot create " + profile.stateDir() + ": " + e.getMessage(), e);
             }
+            dev.dockbridge.cli.DaemonLogFile.use(logging, logFile != null ? logFile : dev.dockbridge.cli.DaemonLogFile.of(profile), logFile == null);
             logging.setName("profile=" + profile.name()); // every log line names its profile
             logging.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).setLevel(ch.qos.logback.classic.Level.INFO);
         }
@@ -128,7 +139,13 @@ public final class StartCommand implements Callable<Integer> {
         } catch (IOException e) {
             throw new UserException(ExitCodes.FAILURE, "cannot lock " + profile.stateDir() + ": " + e.getMessage(), e);
         }
-        BridgeDaemon daemon = assembly.build(lock);
+        BridgeDaemon daemon;
+        try {
+            daemon = assembly.build(lock);
+        } catch (RuntimeException e) {
+            closeQuietly(lock); // a start refused for bad input leaves no pid file behind
+            throw e;
+        }
         Thread hook = new Thread(daemon::close, "dockbridge-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
