@@ -17,7 +17,11 @@ public final class Main {
     private Main() {
     }
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws java.io.IOException {
+        if (args.length == 1 && args[0].equals(CdsTraining.ARG)) {
+            CdsTraining.run();
+            return;
+        }
         PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
         PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
         CliContext ctx = new CliContext(System.getenv(), Path.of(System.getProperty("user.home")), out, err);
