@@ -140,26 +140,41 @@ public final class DaemonAssembly {
         }
     }
 
-    /** {@code {"command":"stop","destroy":bool}}: answers first, then deletes the server if asked and stops. */
+    /**
+     * {@code {"command":"stop","destroy":bool,"purge_volume":bool}}: deletes the server (and the data volume)
+     * first, so a failure reaches the user and the daemon keeps running to retry; then answers and stops.
+     */
     private static Object stop(BridgeDaemon daemon, com.fasterxml.jackson.databind.JsonNode request) {
         boolean destroy = request.path("destroy").asBoolean(false);
-        String pid = String.valueOf(ProcessHandle.current().pid());
-        if (destroy && !daemon.lifecycle().provider().disposable()) {
-            return Map.of("error", "this profile's host is not DockBridge's to delete; use 'dockbridge stop' without --destroy");
-        }
-        Thread stopper = new Thread(() -> {
+        boolean purge = request.path("purge_volume").asBoolean(false);
+        Map<String, Object> answer = new java.util.LinkedHashMap<>();
+        answer.put("stopping", true);
+        answer.put("pid", String.valueOf(ProcessHandle.current().pid()));
+        if (destroy) {
+            HostLifecycle lifecycle = daemon.lifecycle();
+            if (!lifecycle.provider().disposable()) {
+                return Map.of("error", "this profile's host is not DockBridge's to delete; use 'dockbridge stop' without --destroy");
+            }
             try {
-                if (destroy) {
-                    daemon.lifecycle().destroy();
+                java.util.Optional<ProvisionedHost> host = java.util.Optional.ofNullable(lifecycle.snapshot().host());
+                if (host.isEmpty()) {
+                    host = lifecycle.provider().findExisting();
+                }
+                lifecycle.destroy();
+                answer.put("deleted", host.map(ProvisionedHost::name).orElse(""));
+                if (purge) {
+                    lifecycle.provider().purgeDataVolume().ifPresent(v -> {
+                        org.slf4j.LoggerFactory.getLogger(DaemonAssembly.class).info("deleted the data volume {} ({})", v.name(), v.id());
+                        answer.put("purged_volume", v.name());
+                    });
                 }
             } catch (IOException e) {
-                org.slf4j.LoggerFactory.getLogger(DaemonAssembly.class).error("stop --destroy: deleting the server failed: {}", e.getMessage());
-            } finally {
-                daemon.close();
+                return Map.of("error", "deleting failed, the daemon keeps running: " + e.getMessage());
             }
-        }, "stop");
+        }
+        Thread stopper = new Thread(daemon::close, "stop");
         stopper.start();
-        return Map.of("stopping", true, "pid", pid);
+        return answer;
     }
 
     /** {@code {"command":"hold","seconds":N}} keeps the server N seconds regardless of idleness; 0 releases. */
@@ -226,7 +241,7 @@ public final class DaemonAssembly {
         var h = config.hetzner();
         var ssh = config.ssh();
         return new HetznerHostProvider(new HetznerClient(endpoint, token),
-                new HetznerHostProvider.Settings(profile.name(), h.serverType(), h.location(), h.image(), h.firewall(),
+                new HetznerHostProvider.Settings(profile.name(), h.serverType(), h.location(), h.image(), h.firewall(), h.volumeSizeGb(),
                         ACTION_TIMEOUT, ssh.connectTimeout(), ssh.keepaliveInterval(), ssh.keepaliveMaxMisses()),
                 clientKey, hostKey);
     }

@@ -84,6 +84,10 @@ public final class HetznerClient {
         }
         body.put("labels", request.labels());
         body.put("user_data", request.userData());
+        if (!request.volumes().isEmpty()) {
+            body.put("volumes", request.volumes());
+            body.put("automount", false);
+        }
         body.put("start_after_create", true);
         body.put("public_net", Map.of("enable_ipv4", true, "enable_ipv6", true));
         HttpUrl url = transport.url("servers").build();
@@ -231,6 +235,17 @@ public final class HetznerClient {
         return list("volumes", Map.of("label_selector", labelSelector), "volumes", Volume.class);
     }
 
+    public Optional<Volume> getVolume(long id) throws IOException {
+        try {
+            return Optional.of(read(transport.get(transport.url("volumes/" + id).build()).path("volume"), Volume.class));
+        } catch (HetznerApiException e) {
+            if (e.notFound()) {
+                return Optional.empty();
+            }
+            throw e;
+        }
+    }
+
     /** Creates a detached, ext4-formatted volume in a location. @return the volume and its create action */
     public Map.Entry<Volume, Optional<Action>> createVolume(String name, int sizeGb, String location, Map<String, String> labels)
             throws IOException {
@@ -269,6 +284,20 @@ public final class HetznerClient {
 
     public Optional<Image> findImage(String name, String architecture) throws IOException {
         return list("images", Map.of("name", name, "architecture", architecture), "images", Image.class).stream().findFirst();
+    }
+
+    /** The gross monthly price of one GB of volume, from {@code GET /pricing}. */
+    public Optional<VolumePrice> volumePrice() throws IOException {
+        JsonNode pricing = transport.get(transport.url("pricing").build()).path("pricing");
+        JsonNode gross = pricing.path("volume").path("price_per_gb_month").path("gross");
+        if (gross.isMissingNode() || gross.isNull()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(new VolumePrice(new java.math.BigDecimal(gross.asText()), pricing.path("currency").asText("EUR")));
+        } catch (NumberFormatException e) {
+            throw new HetznerApiException(200, "invalid_response", "unreadable volume price '" + gross.asText() + "'", null, e);
+        }
     }
 
     /** The gross price of a server type in a location, from {@code GET /pricing}. */

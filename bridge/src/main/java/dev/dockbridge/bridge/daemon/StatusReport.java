@@ -53,6 +53,15 @@ public final class StatusReport {
         if (s.reason() != null) {
             server.put("reason", s.reason());
         }
+        lifecycle.provider().dataVolume().ifPresent(v -> {
+            Map<String, Object> volume = new LinkedHashMap<>();
+            volume.put("id", v.id());
+            volume.put("name", v.name());
+            volume.put("size_gb", v.sizeGb());
+            volume.put("monthly_price", v.monthlyPrice());
+            volume.put("attached", v.server() != null);
+            server.put("volume", volume);
+        });
         out.put("server", server);
         Map<String, Object> idle = new LinkedHashMap<>();
         if (reaper != null) {

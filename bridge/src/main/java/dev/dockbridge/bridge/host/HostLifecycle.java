@@ -32,6 +32,8 @@ import dev.dockbridge.bridge.tunnel.TunnelException;
  */
 public final class HostLifecycle implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(HostLifecycle.class);
+    /** Stopping Docker and unmounting its volume takes seconds; a host that hangs must not stop the deletion. */
+    private static final Duration BEFORE_DELETE_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration RETRY_INTERVAL = Duration.ofMillis(500);
     /**
      * One docker command opens several connections within milliseconds; they all get the failure of one
@@ -300,6 +302,7 @@ public final class HostLifecycle implements Closeable {
             tunnel = null;
         }
         if (t != null) {
+            quiesce(t, h);
             t.close();
         }
         try {
@@ -314,6 +317,21 @@ public final class HostLifecycle implements Closeable {
             }
         } finally {
             set(HostState.ABSENT, null, null);
+        }
+    }
+
+    /** Best effort: a host that does not answer is deleted anyway (its volume then recovers like after a power cut). */
+    private void quiesce(SshTunnel t, ProvisionedHost h) {
+        Optional<String> command = provider.beforeDeleteCommand();
+        if (command.isEmpty() || h == null) {
+            return;
+        }
+        try {
+            Optional<Integer> status = t.run(command.get(), BEFORE_DELETE_TIMEOUT);
+            log.info("before deleting {}: data written out and unmounted ({})", h.name(),
+                    status.map(code -> "exit " + code).orElse("timed out after " + BEFORE_DELETE_TIMEOUT.toSeconds() + " s"));
+        } catch (IOException e) {
+            log.warn("before deleting {}: could not write out its data: {}", h.name(), e.getMessage());
         }
     }
 

@@ -39,6 +39,28 @@ public interface HostProvider {
         return Optional.empty();
     }
 
+    /**
+     * A command run on the host over SSH just before it is deleted, so that data which outlives it (a
+     * data volume) is written out and unmounted cleanly rather than cut off by the power-off.
+     */
+    default Optional<String> beforeDeleteCommand() {
+        return Optional.empty();
+    }
+
+    /** The data volume this profile keeps across servers, as last seen (no API call). */
+    default Optional<DataVolume> dataVolume() {
+        return Optional.empty();
+    }
+
+    /**
+     * Deletes the data volume and what is on it. Only when no server of the profile exists.
+     *
+     * @return what was deleted, if anything
+     */
+    default Optional<DataVolume> purgeDataVolume() throws IOException {
+        return Optional.empty();
+    }
+
     /** Whether hosts from this provider may be deleted (an existing machine never is). */
     boolean disposable();
 }

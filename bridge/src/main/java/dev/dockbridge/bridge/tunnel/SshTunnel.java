@@ -287,6 +287,21 @@ public final class SshTunnel implements Closeable {
         return false;
     }
 
+    /**
+     * Runs a shell command on the host and waits for it, at most {@code timeout}.
+     *
+     * @return its exit status, or empty if it did not finish in time
+     */
+    public java.util.Optional<Integer> run(String command, java.time.Duration timeout) throws IOException {
+        try (ChannelExec exec = session().createExecChannel(command)) {
+            exec.setOut(OutputStream.nullOutputStream());
+            exec.setErr(OutputStream.nullOutputStream());
+            exec.open().verify(target.connectTimeout());
+            java.util.Set<ClientChannelEvent> events = exec.waitFor(EnumSet.of(ClientChannelEvent.CLOSED, ClientChannelEvent.EXIT_STATUS), timeout);
+            return events.contains(ClientChannelEvent.EXIT_STATUS) ? java.util.Optional.ofNullable(exec.getExitStatus()) : java.util.Optional.empty();
+        }
+    }
+
     private boolean socketExists(ClientSession s, String path) throws TunnelException {
         String command = "test -S '" + path.replace("'", "") + "' && echo socket";
         try (ChannelExec probe = s.createExecChannel(command)) {

@@ -1,8 +1,15 @@
 package dev.dockbridge.cli.command;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+
+import dev.dockbridge.bridge.host.DataVolume;
+import dev.dockbridge.bridge.host.HostLifecycle;
+import dev.dockbridge.bridge.host.ProvisionedHost;
+import dev.dockbridge.cli.DaemonAssembly;
 
 import dev.dockbridge.cli.CliContext;
 import dev.dockbridge.cli.ControlClient;
@@ -24,19 +31,29 @@ public final class StopCommand implements Callable<Integer> {
     @Option(names = "--destroy", description = "Also delete the server.")
     boolean destroy;
 
+    @Option(names = "--purge-volume", description = "With --destroy: also delete the data volume (hetzner.volume_size_gb) and "
+            + "every image, container and volume on it. Nothing else ever deletes it.")
+    boolean purgeVolume;
+
     public StopCommand(CliContext ctx) {
         this.ctx = ctx;
     }
 
     @Override
     public Integer call() throws InterruptedException {
+        if (purgeVolume && !destroy) {
+            throw new UserException(ExitCodes.USAGE, "--purge-volume deletes the data volume, which needs its server gone: use it with --destroy");
+        }
         Profile profile = profileOptions.resolve(ctx);
         Path control = profile.stateDir().resolve("control.sock");
         if (!Files.exists(control)) {
             ctx.out().println("dockbridge is not running for profile " + profile.name());
+            if (destroy) {
+                destroyDirectly(profile);
+            }
             return ExitCodes.OK;
         }
-        var answer = ControlClient.ask(profile, "stop", ",\"destroy\":" + destroy);
+        var answer = ControlClient.ask(profile, "stop", ",\"destroy\":" + destroy + ",\"purge_volume\":" + purgeVolume);
         long pid = answer.path("pid").asLong();
         long deadline = System.nanoTime() + 60_000_000_000L;
         while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) { // the control socket closes first; wait for the process
@@ -45,7 +62,31 @@ public final class StopCommand implements Callable<Integer> {
             }
             Thread.sleep(50);
         }
-        ctx.out().println("stopped dockbridge for profile " + profile.name() + (destroy ? " and deleted its server" : ""));
+        ctx.out().println("stopped dockbridge for profile " + profile.name() + (destroy ? deleted(answer.path("deleted").asText(""),
+                answer.path("purged_volume").asText("")) : ""));
         return ExitCodes.OK;
+    }
+
+    private static String deleted(String server, String volume) {
+        return (server.isEmpty() ? "; it had no server" : " and deleted its server " + server)
+                + (volume.isEmpty() ? "" : " and its data volume " + volume);
+    }
+
+    /** No daemon: delete through the provider, as the daemon would. */
+    private void destroyDirectly(Profile profile) {
+        try (HostLifecycle lifecycle = new DaemonAssembly(ctx, profile, ProfileOptions.load(profile)).lifecycle()) {
+            if (!lifecycle.provider().disposable()) {
+                throw new UserException(ExitCodes.USAGE, "this profile's host is not DockBridge's to delete; use 'dockbridge stop' without --destroy");
+            }
+            Optional<ProvisionedHost> host = lifecycle.provider().findExisting();
+            if (host.isPresent()) {
+                lifecycle.destroy();
+            }
+            Optional<DataVolume> volume = purgeVolume ? lifecycle.provider().purgeDataVolume() : Optional.empty();
+            ctx.out().println(host.map(h -> "deleted its server " + h.name()).orElse("it had no server")
+                    + volume.map(v -> " and deleted its data volume " + v.name()).orElse(""));
+        } catch (IOException e) {
+            throw new UserException(ExitCodes.FAILURE, e.getMessage(), e);
+        }
     }
 }

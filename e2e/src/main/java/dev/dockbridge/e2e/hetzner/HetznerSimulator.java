@@ -2,6 +2,8 @@ package dev.dockbridge.e2e.hetzner;
 
 import java.io.IOException;
 import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -21,6 +23,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 
+import dev.dockbridge.e2e.testbed.Cmd;
 import dev.dockbridge.e2e.testbed.TestHost;
 import mockwebserver3.Dispatcher;
 import mockwebserver3.MockResponse;
@@ -39,7 +42,8 @@ public final class HetznerSimulator implements AutoCloseable {
     /** How servers come up. */
     public enum Boot { NORMAL, ACTION_ERROR, NO_SSH, WRONG_HOST_KEY }
 
-    private static final Pattern ID = Pattern.compile("/(servers|ssh_keys|firewalls|actions)/(\\d+)(/actions/(\\w+))?");
+    private static final Pattern ID = Pattern.compile("/(servers|ssh_keys|firewalls|volumes|actions)/(\\d+)(/actions/(\\w+))?");
+    private static final Pattern VOLUME_NAME = Pattern.compile("[a-zA-Z0-9]([a-zA-Z0-9._-]{0,62}[a-zA-Z0-9])?");
     private static final int RATE_LIMIT = 3600;
 
     private final MockWebServer http = new MockWebServer();
@@ -79,6 +83,26 @@ public final class HetznerSimulator implements AutoCloseable {
         TestHost host;
     }
 
+    /** A volume: its "disk" is a directory that outlives servers; a server that mounts it runs Docker on it. */
+    private static final class SimVolume {
+        long id;
+        String name;
+        int size;
+        String location;
+        String format;
+        Map<String, String> labels;
+        Long server;
+        String status = "creating";
+        Instant created;
+        Path disk;
+
+        String linuxDevice() {
+            return "/dev/disk/by-id/scsi-0HC_Volume_" + id;
+        }
+    }
+
+    private final Map<Long, SimVolume> volumes = new LinkedHashMap<>();
+    private final Path volumeDisks = Files.createTempDirectory("dbsim-volumes-");
     public HetznerSimulator(String token, List<TestHost> pool) throws IOException {
         this.token = token;
         this.pool = List.copyOf(pool);
@@ -197,6 +221,10 @@ public final class HetznerSimulator implements AutoCloseable {
                 case "firewalls GET" -> firewalls.containsKey(id) ? ok(200, wrap("firewall", firewalls.get(id))) : notFound();
                 case "firewalls DELETE" -> deleteFirewall(id);
                 case "actions GET" -> actions.containsKey(id) ? ok(200, wrap("action", actions.get(id))) : notFound();
+                case "volumes GET" -> volumes.containsKey(id) ? ok(200, wrap("volume", volumeJson(volumes.get(id)))) : notFound();
+                case "volumes DELETE" -> deleteVolume(id);
+                case "volumes POST attach" -> attachVolume(id, body);
+                case "volumes POST detach" -> detachVolume(id);
                 default -> error(405, "method_not_allowed", method + " is not allowed on " + path);
             };
         }
@@ -207,6 +235,8 @@ public final class HetznerSimulator implements AutoCloseable {
             case "POST /ssh_keys" -> createSshKey(body);
             case "GET /firewalls" -> list(url, "firewalls", new ArrayList<>(firewalls.values()));
             case "POST /firewalls" -> createFirewall(body);
+            case "GET /volumes" -> list(url, "volumes", volumes.values().stream().map(this::volumeJson).toList());
+            case "POST /volumes" -> createVolume(body);
             case "GET /actions" -> getActions(url);
             case "GET /server_types" -> list(url, "server_types", Catalogue.TYPES.keySet().stream().sorted()
                     .map(n -> Catalogue.serverType(json, n)).toList());
@@ -319,6 +349,20 @@ public final class HetznerSimulator implements AutoCloseable {
             }
             fws.add(f.path("firewall").asLong());
         }
+        List<SimVolume> attach = new ArrayList<>();
+        for (JsonNode v : body.path("volumes")) {
+            SimVolume volume = volumes.get(v.asLong());
+            if (volume == null) {
+                return invalid("volumes", "volume " + v.asText() + " not found");
+            }
+            if (volume.server != null) {
+                return error(409, "volume_already_attached", "volume " + volume.id + " is already attached to a server");
+            }
+            if (!volume.location.equals(body.path("location").asText("fsn1"))) {
+                return invalid("volumes", "volume " + volume.id + " is in " + volume.location + ", not in the server's location");
+            }
+            attach.add(volume);
+        }
         String userData = body.path("user_data").asText("");
         if (userData.length() > 32 * 1024) {
             return invalid("user_data", "is longer than 32 KiB");
@@ -341,12 +385,20 @@ public final class HetznerSimulator implements AutoCloseable {
         servers.put(s.id, s);
         ObjectNode create = action("create_server", s.id, "running");
         ObjectNode start = action("start_server", s.id, "running");
+        List<ObjectNode> bootActions = new ArrayList<>(List.of(create, start));
+        for (SimVolume v : attach) {
+            v.server = s.id;
+            ObjectNode a = action("attach_volume", v.id, "running");
+            ((ArrayNode) a.path("resources")).insert(0, json.createObjectNode().put("id", s.id).put("type", "server"));
+            bootActions.add(a);
+        }
         Boot mode = boot;
-        timers.schedule(() -> bootServer(s, mode, create, start), bootDelay.toMillis(), TimeUnit.MILLISECONDS);
+        timers.schedule(() -> bootServer(s, mode, bootActions.toArray(ObjectNode[]::new)), bootDelay.toMillis(), TimeUnit.MILLISECONDS);
         ObjectNode root = json.createObjectNode();
         root.set("server", serverJson(s));
         root.set("action", create);
-        root.putArray("next_actions").add(start);
+        ArrayNode next = root.putArray("next_actions");
+        bootActions.subList(1, bootActions.size()).forEach(next::add);
         root.putNull("root_password");
         return ok(201, root);
     }
@@ -374,6 +426,7 @@ public final class HetznerSimulator implements AutoCloseable {
                     s.keys.forEach(id -> keys.add(sshKeys.get(id).path("public_key").asText()));
                 }
                 s.host.setAuthorizedKeys(keys);
+                s.host.useDockerData(dockerVolumeDisk(s, cloudInit));
                 s.host.startSshd(22);
             }
             synchronized (lock) {
@@ -401,8 +454,14 @@ public final class HetznerSimulator implements AutoCloseable {
         ObjectNode delete = action("delete_server", id, "running");
         timers.execute(() -> {
             s.host.stopSshd(22);
+            try {
+                s.host.useDockerData(null); // the volume keeps its data; the server's own disk is wiped
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
             s.host.wipeDocker();
             synchronized (lock) {
+                volumes.values().stream().filter(v -> Long.valueOf(id).equals(v.server)).forEach(v -> v.server = null); // detached, not deleted
                 freeHosts.add(s.host);
                 finish(delete, "success", null, null);
             }
@@ -434,7 +493,8 @@ public final class HetznerSimulator implements AutoCloseable {
         n.put("rescue_enabled", false).put("locked", false);
         n.putNull("placement_group");
         n.putArray("load_balancers");
-        n.putArray("volumes");
+        ArrayNode attached = n.putArray("volumes");
+        volumes.values().stream().filter(v -> Long.valueOf(s.id).equals(v.server)).forEach(v -> attached.add(v.id));
         n.put("included_traffic", 21990232555520L).put("ingoing_traffic", 0).put("outgoing_traffic", 0);
         return n;
     }
@@ -507,6 +567,167 @@ public final class HetznerSimulator implements AutoCloseable {
         return ok(204, null);
     }
 
+    // ---- volumes
+
+    /**
+     * The volume's disk if cloud-init mounts it at {@code /var/lib/docker} before Docker starts: in
+     * {@code bootcmd}, which runs before docker.service. A mount in {@code runcmd} comes too late (Docker
+     * has started on the root disk), so does not count.
+     */
+    private Path dockerVolumeDisk(SimServer s, JsonNode cloudInit) {
+        synchronized (lock) {
+            for (SimVolume v : volumes.values()) {
+                if (!Long.valueOf(s.id).equals(v.server)) {
+                    continue;
+                }
+                for (JsonNode cmd : cloudInit.path("bootcmd")) {
+                    String text = cmd.isArray() ? String.join(" ", json.convertValue(cmd, String[].class)) : cmd.asText();
+                    if (text.contains("mount") && text.contains(v.linuxDevice() + " /var/lib/docker")) {
+                        return v.disk;
+                    }
+                }
+            }
+        }
+        return null;
+    }
+
+    private MockResponse createVolume(JsonNode body) throws IOException {
+        if (body == null) {
+            return error(400, "json_error", "a body is required");
+        }
+        String name = body.path("name").asText("");
+        if (!VOLUME_NAME.matcher(name).matches()) {
+            return invalid("name", "is invalid");
+        }
+        if (volumes.values().stream().anyMatch(v -> v.name.equals(name))) {
+            return error(409, "uniqueness_error", "volume name is already used");
+        }
+        int size = body.path("size").asInt(0);
+        if (size < 10 || size > 10240) {
+            return invalid("size", "must be between 10 and 10240");
+        }
+        if (body.has("location") == body.has("server")) {
+            return invalid("location", "give either location or server");
+        }
+        if (body.path("automount").asBoolean(false) && !body.has("server")) {
+            return invalid("automount", "automount requires server");
+        }
+        String format = body.hasNonNull("format") ? body.path("format").asText() : null;
+        if (format != null && !format.equals("ext4") && !format.equals("xfs")) {
+            return invalid("format", "must be ext4 or xfs");
+        }
+        SimVolume v = new SimVolume();
+        if (body.has("server")) {
+            SimServer target = servers.get(body.path("server").asLong());
+            if (target == null) {
+                return invalid("server", "server " + body.path("server").asText() + " not found");
+            }
+            v.location = target.location;
+            v.server = target.id;
+        } else {
+            v.location = body.path("location").asText();
+            if (!Catalogue.LOCATIONS.contains(v.location)) {
+                return invalid("location", "location " + v.location + " not found");
+            }
+        }
+        v.id = nextId++;
+        v.name = name;
+        v.size = size;
+        v.format = format;
+        v.labels = labels(body);
+        v.created = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+        v.disk = Files.createDirectories(volumeDisks.resolve(String.valueOf(v.id)));
+        volumes.put(v.id, v);
+        ObjectNode create = action("create_volume", v.id, "running");
+        ArrayNode next = json.createArrayNode();
+        List<ObjectNode> pending = new ArrayList<>(List.of(create));
+        if (v.server != null) {
+            ObjectNode a = action("attach_volume", v.id, "running");
+            next.add(a);
+            pending.add(a);
+        }
+        timers.schedule(() -> {
+            synchronized (lock) {
+                v.status = "available";
+                pending.forEach(a -> finish(a, "success", null, null));
+            }
+        }, 300, TimeUnit.MILLISECONDS);
+        ObjectNode root = json.createObjectNode();
+        root.set("volume", volumeJson(v));
+        root.set("action", create);
+        root.set("next_actions", next);
+        return ok(201, root);
+    }
+
+    private MockResponse attachVolume(long id, JsonNode body) {
+        SimVolume v = volumes.get(id);
+        if (v == null) {
+            return notFound();
+        }
+        SimServer target = body == null ? null : servers.get(body.path("server").asLong());
+        if (target == null) {
+            return invalid("server", "server not found");
+        }
+        if (v.server != null) {
+            return error(409, "volume_already_attached", "volume " + id + " is already attached to server " + v.server);
+        }
+        if (!v.location.equals(target.location)) {
+            return invalid("server", "server and volume must be in the same location");
+        }
+        v.server = target.id;
+        return ok(201, wrap("action", action("attach_volume", id, "success")));
+    }
+
+    private MockResponse detachVolume(long id) {
+        SimVolume v = volumes.get(id);
+        if (v == null) {
+            return notFound();
+        }
+        v.server = null;
+        return ok(201, wrap("action", action("detach_volume", id, "success")));
+    }
+
+    private MockResponse deleteVolume(long id) {
+        SimVolume v = volumes.get(id);
+        if (v == null) {
+            return notFound();
+        }
+        if (v.server != null) {
+            return error(423, "locked", "volume " + id + " is attached to server " + v.server + "; detach it first");
+        }
+        volumes.remove(id);
+        Cmd.exec(Duration.ofSeconds(60), Map.of(), null, "rm", "-rf", v.disk.toString());
+        return ok(204, null);
+    }
+
+    private ObjectNode volumeJson(SimVolume v) {
+        ObjectNode n = json.createObjectNode();
+        n.put("id", v.id).put("name", v.name).put("status", v.status).put("size", v.size).put("created", v.created.toString());
+        if (v.server == null) {
+            n.putNull("server");
+        } else {
+            n.put("server", v.server);
+        }
+        n.set("location", Catalogue.location(json, v.location));
+        if (v.format == null) {
+            n.putNull("format");
+        } else {
+            n.put("format", v.format);
+        }
+        n.put("linux_device", v.linuxDevice());
+        n.putObject("protection").put("delete", false);
+        ObjectNode labels = n.putObject("labels");
+        v.labels.forEach(labels::put);
+        return n;
+    }
+
+    /** Volumes that exist now, as the API would return them. */
+    public List<JsonNode> volumes() {
+        synchronized (lock) {
+            return volumes.values().stream().map(v -> (JsonNode) volumeJson(v)).toList();
+        }
+    }
+
     // ---- actions
 
     private ObjectNode action(String command, long resourceId, String status) {
@@ -514,7 +735,8 @@ public final class HetznerSimulator implements AutoCloseable {
         long id = nextId++;
         a.put("id", id).put("command", command).put("status", status).put("progress", 0)
                 .put("started", Instant.now().truncatedTo(ChronoUnit.SECONDS).toString()).putNull("finished");
-        a.putArray("resources").addObject().put("id", resourceId).put("type", command.contains("firewall") ? "firewall" : "server");
+        a.putArray("resources").addObject().put("id", resourceId)
+                .put("type", command.contains("firewall") ? "firewall" : command.contains("volume") ? "volume" : "server");
         a.putNull("error");
         actions.put(id, a);
         if (!"running".equals(status)) {
@@ -647,6 +869,11 @@ public final class HetznerSimulator implements AutoCloseable {
         }
         for (SimServer s : left) {
             s.host.stopSshd(22);
+            try {
+                s.host.useDockerData(null);
+            } catch (IOException e) {
+                // the host's engine is gone; the test bed's teardown removes the rest
+            }
             s.host.wipeDocker();
         }
         timers.setExecuteExistingDelayedTasksAfterShutdownPolicy(false); // boots not yet due never happen
@@ -657,5 +884,6 @@ public final class HetznerSimulator implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         http.close();
+        Cmd.exec(Duration.ofSeconds(60), Map.of(), null, "rm", "-rf", volumeDisks.toString());
     }
 }

@@ -102,9 +102,33 @@ public final class TestHost {
         }
     }
 
+    /** Where this host's Docker keeps its data now: its own disk, or a simulated volume's directory. */
+    private Path dataRoot;
+
     void startDockerd() throws IOException {
+        startDockerd(dir.resolve("docker-data"));
+    }
+
+    /**
+     * Restarts the engine on another data root (null: the host's own disk), as a server whose
+     * {@code /var/lib/docker} is a mounted volume would have it. Only while no sshd serves the host: a
+     * restarted dockerd makes a new socket, which an sshd's bind mount of the old one would not see.
+     */
+    public void useDockerData(Path root) throws IOException {
+        Path wanted = root == null ? dir.resolve("docker-data") : root;
+        if (wanted.equals(dataRoot) && dockerAnswers()) {
+            return;
+        }
+        kill(dir.resolve("dockerd.pid"));
+        Files.createDirectories(wanted);
+        startDockerd(wanted);
+    }
+
+    private void startDockerd(Path root) throws IOException {
+        dataRoot = root;
         List<String> command = inside("dockerd",
-                "--data-root", dir.resolve("docker-data").toString(),
+                "--data-root", root.toString(),
+                "--shutdown-timeout", "2", // a deleted server does not wait for its containers either
                 "--exec-root", dir.resolve("docker-exec").toString(),
                 "--pidfile", dir.resolve("dockerd.pid").toString(),
                 "--host", "unix://" + dockerSocket(),
