@@ -213,7 +213,7 @@ public final class DaemonAssembly {
         Path knownHosts = ctx.expand(ssh.knownHosts());
         HostKeyTrust trust = new KnownHostsTrust(knownHosts, ssh.hostKeyPolicy() == DockBridgeConfig.HostKeyPolicy.ACCEPT_NEW);
         return new ExistingHostProvider(new SshTarget(ssh.host(), ssh.port(), ssh.user(), identity, identityFile.toString(), trust,
-                ssh.connectTimeout(), ssh.keepaliveInterval(), ssh.keepaliveMaxMisses()));
+                ssh.connectTimeout(), ssh.keepaliveInterval(), ssh.keepaliveMaxMisses(), ssh.reconnectWait()));
     }
 
     private HostProvider hetzner() {
@@ -242,7 +242,7 @@ public final class DaemonAssembly {
         var ssh = config.ssh();
         return new HetznerHostProvider(new HetznerClient(endpoint, token),
                 new HetznerHostProvider.Settings(profile.name(), h.serverType(), h.location(), h.image(), h.firewall(), h.volumeSizeGb(),
-                        ACTION_TIMEOUT, ssh.connectTimeout(), ssh.keepaliveInterval(), ssh.keepaliveMaxMisses()),
+                        ACTION_TIMEOUT, ssh.connectTimeout(), ssh.keepaliveInterval(), ssh.keepaliveMaxMisses(), ssh.reconnectWait()),
                 clientKey, hostKey);
     }
 

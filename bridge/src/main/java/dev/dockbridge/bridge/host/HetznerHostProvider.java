@@ -41,7 +41,8 @@ public final class HetznerHostProvider implements HostProvider {
 
     /** What to create, and how to reach it. */
     public record Settings(String profile, String serverType, String location, String image, boolean firewall, int volumeSizeGb,
-                           Duration actionTimeout, Duration connectTimeout, Duration keepaliveInterval, int keepaliveMaxMisses) {
+                           Duration actionTimeout, Duration connectTimeout, Duration keepaliveInterval, int keepaliveMaxMisses,
+                           Duration reconnectWait) {
     }
 
     /** Stop Docker so it writes everything out, then unmount: the volume is detached by the deletion that follows. */
@@ -205,6 +206,11 @@ public final class HetznerHostProvider implements HostProvider {
     }
 
     @Override
+    public boolean exists(ProvisionedHost host) throws IOException {
+        return api.getServer(Long.parseLong(host.id())).isPresent();
+    }
+
+    @Override
     public Optional<String> beforeDeleteCommand() {
         return settings.volumeSizeGb() > 0 ? Optional.of(RELEASE_VOLUME) : Optional.empty();
     }
@@ -294,7 +300,7 @@ public final class HetznerHostProvider implements HostProvider {
         }
         SshTarget target = new SshTarget(s.ipv4(), 22, "root", clientKey.pair(), "the DockBridge key of profile " + settings.profile(),
                 new PinnedHostKey(hostKey.pair().getPublic()), settings.connectTimeout(), settings.keepaliveInterval(),
-                settings.keepaliveMaxMisses());
+                settings.keepaliveMaxMisses(), settings.reconnectWait());
         Instant created = s.created() == null ? null : java.time.OffsetDateTime.parse(s.created()).toInstant();
         return new ProvisionedHost(String.valueOf(s.id()), s.name(), target, created, s.typeName(), s.locationName(), booting);
     }

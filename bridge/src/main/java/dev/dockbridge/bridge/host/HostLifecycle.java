@@ -164,10 +164,83 @@ public final class HostLifecycle implements Closeable {
         return remoteSocket;
     }
 
-    /** Opens a stream to the remote Docker socket, bringing the host up first if needed. */
+    /**
+     * Opens a stream to the remote Docker socket, bringing the host up first if needed. If the host turns
+     * out to be gone meanwhile (deleted outside DockBridge), brings up a new one.
+     */
     public RemoteStream openDocker() throws IOException {
-        return ensureReady().openUnixSocket(remoteSocket);
+        SshTunnel t = ensureReady();
+        try {
+            return t.openUnixSocket(remoteSocket);
+        } catch (TunnelException e) {
+            if (!provider.disposable() || e.permanent()) {
+                throw e;
+            }
+            boolean replaced;
+            synchronized (lock) {
+                replaced = tunnel != t;
+            }
+            if (!replaced && !checkStillThere(snapshot().host(), t).join()) {
+                throw e; // still there: a real network problem, not a deleted server
+            }
+            return ensureReady().openUnixSocket(remoteSocket);
+        }
     }
+
+    /**
+     * After a lost session: asks the provider whether the host still exists. If it is gone, the state goes
+     * back to absent (the next docker command provisions). At most one question per
+     * {@link #EXISTENCE_CHECK_EVERY}; the answer is whether the host was found gone.
+     */
+    private CompletableFuture<Boolean> checkStillThere(ProvisionedHost h, SshTunnel t) {
+        if (h == null || !provider.disposable()) {
+            return CompletableFuture.completedFuture(false);
+        }
+        synchronized (lock) {
+            if (tunnel != t) {
+                return CompletableFuture.completedFuture(true);
+            }
+            if (existenceCheck != null && !existenceCheck.isDone()) {
+                return existenceCheck;
+            }
+            if (lastExistenceCheck != null && clock.instant().isBefore(lastExistenceCheck.plus(EXISTENCE_CHECK_EVERY))) {
+                return CompletableFuture.completedFuture(false);
+            }
+            lastExistenceCheck = clock.instant();
+            existenceCheck = CompletableFuture.supplyAsync(() -> hostGone(h, t), checker);
+            return existenceCheck;
+        }
+    }
+
+    private boolean hostGone(ProvisionedHost h, SshTunnel t) {
+        try {
+            if (provider.exists(h)) {
+                return false;
+            }
+        } catch (IOException | RuntimeException e) {
+            log.warn("cannot ask whether {} still exists: {}", h.name(), e.getMessage());
+            return false;
+        }
+        synchronized (lock) {
+            if (tunnel != t) {
+                return true;
+            }
+            tunnel = null;
+            host = null;
+            state = HostState.ABSENT;
+            reason = null;
+            since = clock.instant();
+        }
+        t.close();
+        log.warn("server {} ({}) no longer exists (deleted outside DockBridge?); the next docker command creates a new one", h.name(), h.id());
+        notify(l -> l.deleted(h));
+        return true;
+    }
+
+    private static final Duration EXISTENCE_CHECK_EVERY = Duration.ofSeconds(10);
+    private final ExecutorService checker = Executors.newSingleThreadExecutor(dev.dockbridge.bridge.daemon.Threads.named("host-check"));
+    private CompletableFuture<Boolean> existenceCheck; // guarded by lock
+    private Instant lastExistenceCheck; // guarded by lock
 
     private SshTunnel bringUp() {
         long started = clock.millis();
@@ -200,6 +273,18 @@ public final class HostLifecycle implements Closeable {
             }
             log.info("host ready: {} at {} after {} s", h.name(), h.ssh().host(), seconds(started));
             ProvisionedHost readyHost = h;
+            SshTunnel readyTunnel = t;
+            t.addListener(new SshTunnel.Listener() {
+                @Override
+                public void lost(String address) {
+                    checkStillThere(readyHost, readyTunnel);
+                }
+
+                @Override
+                public void reconnectFailed(String address, Instant lostSince, TunnelException why) {
+                    checkStillThere(readyHost, readyTunnel);
+                }
+            });
             notify(l -> l.ready(readyHost));
             return t;
         } catch (IOException | RuntimeException e) {
@@ -360,5 +445,6 @@ public final class HostLifecycle implements Closeable {
             t.close();
         }
         worker.shutdownNow();
+        checker.shutdownNow();
     }
 }

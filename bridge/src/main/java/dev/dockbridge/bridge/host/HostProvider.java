@@ -61,6 +61,11 @@ public interface HostProvider {
         return Optional.empty();
     }
 
+    /** Whether the host still exists at the provider (false: deleted behind DockBridge's back). */
+    default boolean exists(ProvisionedHost host) throws IOException {
+        return true;
+    }
+
     /** Whether hosts from this provider may be deleted (an existing machine never is). */
     boolean disposable();
 }

@@ -17,7 +17,17 @@ public record SshTarget(
         HostKeyTrust hostKeyTrust,
         Duration connectTimeout,
         Duration keepaliveInterval,
-        int keepaliveMaxMisses) {
+        int keepaliveMaxMisses,
+        Duration reconnectWait) {
+
+    /** How long a new connection waits for a lost session to come back, by default. */
+    public static final Duration DEFAULT_RECONNECT_WAIT = Duration.ofSeconds(20);
+
+    public SshTarget(String host, int port, String user, KeyPair identity, String identityDescription, HostKeyTrust hostKeyTrust,
+                     Duration connectTimeout, Duration keepaliveInterval, int keepaliveMaxMisses) {
+        this(host, port, user, identity, identityDescription, hostKeyTrust, connectTimeout, keepaliveInterval, keepaliveMaxMisses,
+                DEFAULT_RECONNECT_WAIT);
+    }
 
     public SshTarget {
         Objects.requireNonNull(host, "host");
@@ -26,6 +36,7 @@ public record SshTarget(
         Objects.requireNonNull(hostKeyTrust, "hostKeyTrust");
         Objects.requireNonNull(connectTimeout, "connectTimeout");
         Objects.requireNonNull(keepaliveInterval, "keepaliveInterval");
+        Objects.requireNonNull(reconnectWait, "reconnectWait");
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("port out of range: " + port);
         }

@@ -43,6 +43,31 @@ public final class SshTunnel implements Closeable {
     private CompletableFuture<ClientSession> connecting; // guarded by lock
     private boolean closed; // guarded by lock
     private volatile boolean streamLocalRefused;
+    /** When the session was lost without us closing it; null while connected (or never connected). Guarded by lock. */
+    private java.time.Instant lostAt;
+    private int reconnectAttempts; // guarded by lock
+    private final java.util.concurrent.ScheduledExecutorService reconnector =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "ssh-reconnect");
+                t.setDaemon(true);
+                return t;
+            });
+    private final java.util.List<Listener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** Session loss and return, for the parts that must react (the host lifecycle, the container watcher). */
+    public interface Listener {
+        /** The session died (keepalives unanswered, connection reset, server gone). */
+        default void lost(String address) {
+        }
+
+        /** A background reconnect attempt failed; {@code since} is when the session was lost. */
+        default void reconnectFailed(String address, java.time.Instant since, TunnelException why) {
+        }
+
+        /** The session is back. */
+        default void reconnected(String address) {
+        }
+    }
 
     public SshTunnel(SshTarget target) {
         this.target = target;
@@ -68,6 +93,10 @@ public final class SshTunnel implements Closeable {
         client.start();
     }
 
+    public void addListener(Listener listener) {
+        listeners.add(listener);
+    }
+
     /** Whether a session is open right now (does not connect). */
     public boolean isConnected() {
         synchronized (lock) {
@@ -80,6 +109,37 @@ public final class SshTunnel implements Closeable {
      * timeout (connect, then authenticate).
      */
     public ClientSession session() throws TunnelException {
+        long deadline = System.nanoTime() + target.reconnectWait().toNanos();
+        while (true) {
+            try {
+                return sessionOnce();
+            } catch (TunnelException e) {
+                java.time.Instant lost;
+                synchronized (lock) {
+                    if (closed) {
+                        throw e;
+                    }
+                    lost = lostAt;
+                }
+                long left = deadline - System.nanoTime();
+                if (e.permanent() || lost == null || left <= 0) {
+                    throw lost == null || e.permanent() ? e : new TunnelException(e.kind(), "the SSH session to " + target.address()
+                            + " was lost " + java.time.Duration.between(lost, java.time.Instant.now()).toSeconds()
+                            + " s ago and is not back yet (waited " + target.reconnectWait().toSeconds() + " s; DockBridge keeps trying): "
+                            + e.getMessage(), e);
+                }
+                // a lost session: wait for it to come back, up to the bound, trying again every second
+                try {
+                    Thread.sleep(Math.min(java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(left) + 1, 1000));
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private ClientSession sessionOnce() throws TunnelException {
         CompletableFuture<ClientSession> attempt;
         boolean mine = false;
         synchronized (lock) {
@@ -111,15 +171,26 @@ public final class SshTunnel implements Closeable {
     private void connectInto(CompletableFuture<ClientSession> attempt) {
         try {
             ClientSession connected = connect();
+            java.time.Instant wasLost;
+            int attempts;
             synchronized (lock) {
                 connecting = null;
+                wasLost = lostAt;
+                attempts = reconnectAttempts;
                 if (closed) {
                     connected.close(true);
                 } else {
                     session = connected;
+                    lostAt = null;
+                    reconnectAttempts = 0;
                 }
             }
             attempt.complete(connected);
+            if (wasLost != null) {
+                log.info("ssh session to {} is back after {} s ({} background attempts)", target.address(),
+                        java.time.Duration.between(wasLost, java.time.Instant.now()).toSeconds(), attempts);
+                listeners.forEach(l -> l.reconnected(target.address()));
+            }
         } catch (TunnelException e) {
             synchronized (lock) {
                 connecting = null;
@@ -172,14 +243,66 @@ public final class SshTunnel implements Closeable {
 
     private void onSessionClosed(ClientSession s) {
         synchronized (lock) {
-            if (session == s) {
-                session = null;
-            }
-            if (closed) {
+            if (session != s || closed) {
                 return;
             }
+            session = null;
+            lostAt = java.time.Instant.now();
+            reconnectAttempts = 0;
         }
-        log.warn("ssh session to {} closed; the next connection reconnects", target.address());
+        log.warn("ssh session to {} lost; reconnecting in the background (backoff {} s up to {} s); new docker connections wait up to {} s",
+                target.address(), RECONNECT_FIRST.toSeconds(), RECONNECT_CAP.toSeconds(), target.reconnectWait().toSeconds());
+        listeners.forEach(l -> l.lost(target.address()));
+        scheduleReconnect();
+    }
+
+    /** Jittered exponential backoff: 1, 2, 4 ... 30 s, each +-20 %, so many clients of one server do not retry in step. */
+    static long backoffMillis(int attempt, double random) {
+        long base = Math.min(RECONNECT_CAP.toMillis(), RECONNECT_FIRST.toMillis() << Math.min(attempt, 16));
+        return Math.round(base * (0.8 + 0.4 * random));
+    }
+
+    private static final Duration RECONNECT_FIRST = Duration.ofSeconds(1);
+    private static final Duration RECONNECT_CAP = Duration.ofSeconds(30);
+
+    private void scheduleReconnect() {
+        int attempt;
+        synchronized (lock) {
+            if (closed || lostAt == null) {
+                return;
+            }
+            attempt = reconnectAttempts;
+        }
+        long delay = backoffMillis(attempt, java.util.concurrent.ThreadLocalRandom.current().nextDouble());
+        try {
+            reconnector.schedule(this::reconnectInBackground, delay, java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closing
+        }
+    }
+
+    private void reconnectInBackground() {
+        java.time.Instant since;
+        synchronized (lock) {
+            if (closed || lostAt == null) {
+                return; // closed, or a docker connection already brought it back
+            }
+            since = lostAt;
+            reconnectAttempts++;
+        }
+        try {
+            sessionOnce();
+        } catch (TunnelException e) {
+            log.info("ssh session to {}: reconnect attempt failed ({}); lost {} s ago", target.address(), e.getMessage(),
+                    java.time.Duration.between(since, java.time.Instant.now()).toSeconds());
+            listeners.forEach(l -> l.reconnectFailed(target.address(), since, e));
+            if (!e.permanent()) {
+                scheduleReconnect();
+            }
+        } catch (RuntimeException e) {
+            log.warn("ssh session to {}: reconnect attempt failed unexpectedly: {}", target.address(), e.toString());
+            scheduleReconnect(); // the loop must survive a failed iteration
+        }
     }
 
     /**
@@ -351,6 +474,7 @@ public final class SshTunnel implements Closeable {
             s = session;
             session = null;
         }
+        reconnector.shutdownNow();
         if (s != null) {
             s.close(true);
         }

@@ -185,6 +185,7 @@ public final class ConfigLoader {
         check(file, !ssh.user().isBlank(), "ssh.user", "must not be empty");
         positive(file, "ssh.keepalive_interval", ssh.keepaliveInterval());
         positive(file, "ssh.connect_timeout", ssh.connectTimeout());
+        positive(file, "ssh.reconnect_wait", ssh.reconnectWait());
         check(file, ssh.keepaliveMaxMisses() >= 1, "ssh.keepalive_max_misses", "must be at least 1");
         if (c.provider() == DockBridgeConfig.Provider.SSH) {
             check(file, ssh.host() != null && !ssh.host().isBlank(), "ssh.host", "is required when provider is ssh");

@@ -24,7 +24,7 @@ public record DockBridgeConfig(
     public DockBridgeConfig {
         provider = provider == null ? Provider.HETZNER : provider;
         local = local == null ? new Local(null) : local;
-        ssh = ssh == null ? new Ssh(null, null, null, null, null, null, null, null, null) : ssh;
+        ssh = ssh == null ? new Ssh(null, null, null, null, null, null, null, null, null, null) : ssh;
         remote = remote == null ? new Remote(null) : remote;
         hetzner = hetzner == null ? new Hetzner(null, null, null, null, null, null, null) : hetzner;
         idle = idle == null ? new Idle(null, null) : idle;
@@ -50,7 +50,7 @@ public record DockBridgeConfig(
 
     public record Ssh(String host, Integer port, String user, String identityFile, String knownHosts,
                       HostKeyPolicy hostKeyPolicy, Duration keepaliveInterval, Integer keepaliveMaxMisses,
-                      Duration connectTimeout) {
+                      Duration connectTimeout, Duration reconnectWait) {
         public Ssh {
             port = port == null ? 22 : port;
             user = user == null ? "root" : user;
@@ -59,6 +59,7 @@ public record DockBridgeConfig(
             keepaliveInterval = keepaliveInterval == null ? Duration.ofSeconds(15) : keepaliveInterval;
             keepaliveMaxMisses = keepaliveMaxMisses == null ? 3 : keepaliveMaxMisses;
             connectTimeout = connectTimeout == null ? Duration.ofSeconds(10) : connectTimeout;
+            reconnectWait = reconnectWait == null ? Duration.ofSeconds(20) : reconnectWait;
         }
     }
 

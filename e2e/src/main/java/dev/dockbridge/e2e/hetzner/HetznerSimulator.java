@@ -454,6 +454,7 @@ public final class HetznerSimulator implements AutoCloseable {
         ObjectNode delete = action("delete_server", id, "running");
         timers.execute(() -> {
             s.host.stopSshd(22);
+            s.host.killSshSessions(); // the machine is gone, and its connections with it
             try {
                 s.host.useDockerData(null); // the volume keeps its data; the server's own disk is wiped
             } catch (IOException e) {
@@ -719,6 +720,13 @@ public final class HetznerSimulator implements AutoCloseable {
         ObjectNode labels = n.putObject("labels");
         v.labels.forEach(labels::put);
         return n;
+    }
+
+    /** Deletes a server as a user would in the Cloud Console: DockBridge is not asked. */
+    public void deleteInConsole(long id) {
+        synchronized (lock) {
+            deleteServer(id);
+        }
     }
 
     /** Volumes that exist now, as the API would return them. */

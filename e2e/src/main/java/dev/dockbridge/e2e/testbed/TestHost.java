@@ -204,6 +204,32 @@ public final class TestHost {
         kill(dir.resolve("sshd_" + port + ".pid"));
     }
 
+    /**
+     * Ends every SSH connection to this host (the per-connection sshd processes in its network namespace), as
+     * a crashed or deleted machine would; the listening sshd is left to {@link #stopSshd}.
+     */
+    public void killSshSessions() {
+        String pids = Cmd.exec(Duration.ofSeconds(10), java.util.Map.of(), null, "ip", "netns", "pids", name).stdout();
+        for (String pid : pids.split("\\s+")) {
+            if (pid.isBlank()) {
+                continue;
+            }
+            try {
+                String comm = Files.readString(Path.of("/proc", pid, "comm")).strip();
+                if (comm.equals("sshd")) {
+                    Cmd.exec(Duration.ofSeconds(10), java.util.Map.of(), null, "kill", "-9", pid);
+                }
+            } catch (IOException e) {
+                // already gone
+            }
+        }
+    }
+
+    /** Takes the host's link down (up: false) or brings it back, as a suspended laptop or a dropped network would see it. */
+    public void link(boolean up) {
+        run(List.of("ip", "link", "set", vethOutside(), up ? "up" : "down")); // the kernel drops and restores the route with it
+    }
+
     /** Adds a client public key (OpenSSH one-line format) to the host's authorized keys. */
     public void authorize(String publicKeyLine) throws IOException {
         Files.writeString(authorizedKeys(), publicKeyLine.strip() + "\n", java.nio.file.StandardOpenOption.APPEND);

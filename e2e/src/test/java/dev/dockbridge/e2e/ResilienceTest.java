@@ -1,0 +1,179 @@
+package dev.dockbridge.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.dockbridge.e2e.hetzner.HetznerSimulator;
+import dev.dockbridge.e2e.testbed.BusyboxImage;
+import dev.dockbridge.e2e.testbed.Cmd;
+import dev.dockbridge.e2e.testbed.TestBed;
+import dev.dockbridge.e2e.testbed.TestHost;
+
+/** Issue 7, faults injected for real: sshd killed, the link down for a minute, the server deleted in the console. */
+@ExtendWith(TestBedExtension.class)
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class ResilienceTest {
+    private static final String IMAGE = "dockbridge-busybox:resilience";
+    /** Fast keepalives so a dead session is found in seconds; new connections wait up to 15 s for it to return. */
+    private static final String FAST = "  keepalive_interval: 1s\n  keepalive_max_misses: 3\n  reconnect_wait: 15s\n";
+
+    private static String sshConfig(TestBed bed, int host) {
+        return bed.sshConfig(host, "").replace("ssh:\n", "ssh:\n" + FAST);
+    }
+
+    private static String get(int port) throws IOException {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write("GET /index.html HTTP/1.0\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            String reply = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            return reply.substring(reply.indexOf("\r\n\r\n") + 4);
+        }
+    }
+
+    private static boolean accepts(int port) {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 1000);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static Process background(DockerCli docker, Path out, String... args) throws IOException {
+        return docker.builder(args).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+    }
+
+    private static void restore(TestHost host) throws IOException {
+        host.link(true);
+        host.stopSshd(22);
+        host.startSshd(22);
+    }
+
+    @Test
+    void aKilledSessionIsReconnectedWhileNewConnectionsWaitAndInFlightOnesEnd(TestBed bed) throws Exception {
+        TestHost host = bed.host(2);
+        Path work = Files.createTempDirectory("dbe2e-reconnect");
+        Path config = Files.writeString(work.resolve("config.yaml"), sshConfig(bed, 2));
+        try (DockBridgeProcess daemon = DockBridgeProcess.start(work.resolve("home"), config)) {
+            DockerCli docker = new DockerCli(daemon.socket(), work.resolve("docker-config"));
+            docker.ok("build", "-t", IMAGE, BusyboxImage.context(work.resolve("context")).toString());
+            String web = docker.ok("run", "-d", "-p", "18290:80", IMAGE, "httpd", "-f", "-p", "80", "-h", "/www").strip();
+            try {
+                await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> get(18290).contains("hello"));
+                Process follow = background(docker, work.resolve("follow.txt"), "logs", "-f", web);
+
+                // sshd and every session killed: the session is lost at once
+                host.stopSshd(22);
+                host.killSshSessions();
+                await().atMost(Duration.ofSeconds(10)).until(() -> daemon.log().contains("ssh session to root@" + host.address() + ":22 lost"));
+                assertThat(follow.waitFor(20, TimeUnit.SECONDS)).as("an in-flight stream ends, it does not hang").isTrue();
+
+                // a new connection waits for the session to come back
+                long asked = System.nanoTime();
+                Process ps = background(docker, work.resolve("ps.txt"), "ps");
+                Thread.sleep(3000);
+                assertThat(ps.isAlive()).as("docker ps waits for the reconnect").isTrue();
+                assertThat(accepts(18290)).as("the forward's listener stays bound during the outage").isTrue();
+                host.startSshd(22);
+                assertThat(ps.waitFor(15, TimeUnit.SECONDS)).isTrue();
+                assertThat(ps.exitValue()).as(Files.readString(work.resolve("ps.txt"))).isZero();
+                assertThat((System.nanoTime() - asked) / 1e9).isBetween(3.0, 15.0);
+                assertThat(Files.readString(work.resolve("ps.txt"))).contains(web.substring(0, 12));
+                await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> get(18290).contains("hello"));
+                assertThat(daemon.log()).contains("is back after");
+
+                // an outage longer than the bound: the command fails with a message, and the tunnel comes back later
+                host.stopSshd(22);
+                host.killSshSessions();
+                Cmd.Result failed = docker.run(Duration.ofSeconds(60), "ps");
+                assertThat(failed.exitCode()).isNotZero();
+                assertThat(failed.stderr()).contains("was lost").contains("not back yet").contains("keeps trying");
+                host.startSshd(22);
+                await().atMost(Duration.ofSeconds(45)).until(() -> docker.run(Duration.ofSeconds(30), "ps").ok());
+
+                // the watcher subscribed again: a new published port is forwarded
+                String second = docker.ok("run", "-d", "-p", "18291:80", IMAGE, "httpd", "-f", "-p", "80", "-h", "/www").strip();
+                await().atMost(Duration.ofSeconds(5)).ignoreExceptions().until(() -> get(18291).contains("hello"));
+                docker.run(Duration.ofSeconds(30), "rm", "-f", second);
+            } finally {
+                restore(host);
+                docker.run(Duration.ofSeconds(30), "rm", "-f", web);
+            }
+        }
+    }
+
+    @Test
+    void aMinuteWithTheLinkDownLikeASleepingLaptopNeedsNoRestart(TestBed bed) throws Exception {
+        TestHost host = bed.host(2);
+        Path work = Files.createTempDirectory("dbe2e-sleep");
+        Path config = Files.writeString(work.resolve("config.yaml"), sshConfig(bed, 2));
+        try (DockBridgeProcess daemon = DockBridgeProcess.start(work.resolve("home"), config)) {
+            DockerCli docker = new DockerCli(daemon.socket(), work.resolve("docker-config"));
+            docker.ok("build", "-t", IMAGE, BusyboxImage.context(work.resolve("context")).toString());
+            String web = docker.ok("run", "-d", "-p", "18292:80", IMAGE, "httpd", "-f", "-p", "80", "-h", "/www").strip();
+            try {
+                await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> get(18292).contains("hello"));
+                long down = System.nanoTime();
+                host.link(false);
+                // nothing resets the connection: only the keepalives can tell (1 s x 3 misses)
+                await().atMost(Duration.ofSeconds(15)).until(() -> daemon.log().contains("lost; reconnecting"));
+                double detected = (System.nanoTime() - down) / 1e9;
+                assertThat(detected).as("seconds to detect the dead session").isLessThan(10.0);
+                Thread.sleep(Math.max(0, 60_000 - (System.nanoTime() - down) / 1_000_000));
+                host.link(true);
+                long up = System.nanoTime();
+                Cmd.Result ps = docker.run(Duration.ofSeconds(30), "ps");
+                assertThat(ps.exitCode()).as(ps.describe()).isZero();
+                await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> get(18292).contains("hello"));
+                assertThat((System.nanoTime() - up) / 1e9).as("seconds from the link returning to docker ps and the forward working")
+                        .isLessThan(10.0);
+                assertThat(daemon.process().isAlive()).isTrue();
+            } finally {
+                restore(host);
+                docker.run(Duration.ofSeconds(30), "rm", "-f", web);
+            }
+        }
+    }
+
+    @Test
+    void aServerDeletedInTheConsoleIsNoticedAndTheNextCommandCreatesOne(TestBed bed) throws Exception {
+        String token = "sim-token-gone";
+        Path work = Files.createTempDirectory("dbe2e-gone");
+        Path home = work.resolve("home");
+        Path config = Files.writeString(work.resolve("config.yaml"), "provider: hetzner\nssh:\n" + FAST);
+        try (HetznerSimulator sim = new HetznerSimulator(token, List.of(bed.host(3), bed.host(4)));
+             DockBridgeProcess daemon = DockBridgeProcess.start(home, config, Map.of("HCLOUD_TOKEN", token, "HCLOUD_ENDPOINT", sim.endpoint()))) {
+            DockerCli docker = new DockerCli(daemon.socket(), work.resolve("docker-config"));
+            docker.ok("ps");
+            JsonNode first = sim.servers().get(0);
+            sim.deleteInConsole(first.path("id").asLong());
+            await().atMost(Duration.ofSeconds(20)).until(() -> daemon.log().contains("no longer exists"));
+            JsonNode status = new ObjectMapper().readTree(DockBridgeProcess.run(home, Duration.ofSeconds(30), "status", "--json").stdout());
+            assertThat(status.path("server").path("state").asText()).isEqualTo("absent");
+
+            assertThat(docker.ok("ps")).startsWith("CONTAINER ID");
+            assertThat(sim.count("POST /servers")).isEqualTo(2);
+            assertThat(sim.servers()).hasSize(1);
+            assertThat(sim.servers().get(0).path("id").asLong()).isNotEqualTo(first.path("id").asLong());
+        }
+    }
+}
