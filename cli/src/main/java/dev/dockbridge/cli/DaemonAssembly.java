@@ -20,6 +20,7 @@ import dev.dockbridge.bridge.daemon.Threads;
 import dev.dockbridge.bridge.forward.ContainerWatcher;
 import dev.dockbridge.bridge.forward.SshChannelOpener;
 import dev.dockbridge.portforward.ForwardManager;
+import dev.dockbridge.bridge.docker.ConnectionLimits;
 import dev.dockbridge.bridge.docker.DockerSocketProxy;
 import dev.dockbridge.bridge.host.ExistingHostProvider;
 import dev.dockbridge.bridge.host.HetznerHostProvider;
@@ -70,12 +71,15 @@ public final class DaemonAssembly {
         Path socket = dockerSocket(ctx, profile, config);
         Clock clock = Clock.systemUTC();
         ActivityTracker activity = new ActivityTracker(clock);
-        DockerSocketProxy proxy = new DockerSocketProxy(socket, lifecycle::openDocker, activity);
+        var local = config.local();
+        DockerSocketProxy proxy = new DockerSocketProxy(socket, lifecycle::openDocker, activity,
+                new ConnectionLimits(local.maxConnections(), local.acceptsPerSecond(), local.firstByteTimeout()));
         ForwardManager forwards = null;
         ContainerWatcher watcher = null;
         if (config.forward().enabled()) {
             ExecutorService opening = Executors.newCachedThreadPool(Threads.named("forward-open"));
-            forwards = new ForwardManager(new SshChannelOpener(lifecycle, opening), config.forward().bind(), Clock.systemUTC());
+            forwards = new ForwardManager(new SshChannelOpener(lifecycle, opening), config.forward().bind(), config.forward().maxConnections(),
+                    Clock.systemUTC());
             watcher = new ContainerWatcher(lifecycle, forwards, profile.stateDir().resolve("watcher.sock"), RECONCILE_EVERY);
         }
         ForwardManager forwardsForStatus = forwards;

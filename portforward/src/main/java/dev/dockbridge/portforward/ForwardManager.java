@@ -50,8 +50,21 @@ public final class ForwardManager implements Closeable {
     private record Forward(ForwardSpec spec, int localPort, List<Channel> listeners, ForwardStats stats, String note) {
     }
 
-    /** @param bindAddresses loopback literals; those this machine lacks (e.g. no IPv6) are skipped with a warning */
+    /** Enough for any browser or load test of a dev server; beyond it a runaway client is cut off, not the daemon. */
+    public static final int DEFAULT_MAX_CONNECTIONS = 512;
+
+    private final int maxConnections;
+
     public ForwardManager(ChannelOpener opener, List<String> bindAddresses, Clock clock) {
+        this(opener, bindAddresses, DEFAULT_MAX_CONNECTIONS, clock);
+    }
+
+    /**
+     * @param bindAddresses  loopback literals; those this machine lacks (e.g. no IPv6) are skipped with a warning
+     * @param maxConnections open connections per forward; more are closed as they arrive
+     */
+    public ForwardManager(ChannelOpener opener, List<String> bindAddresses, int maxConnections, Clock clock) {
+        this.maxConnections = maxConnections;
         this.opener = opener;
         this.clock = clock;
         List<InetAddress> usable = new ArrayList<>();
@@ -138,6 +151,18 @@ public final class ForwardManager implements Closeable {
         return new Forward(spec, 0, List.of(), stats, "no free local port");
     }
 
+    private volatile long lastOverLimitLog;
+
+    private void refuseOverLimit(ForwardSpec spec, SocketChannel ch) {
+        long now = System.nanoTime();
+        if (now - lastOverLimitLog > java.util.concurrent.TimeUnit.SECONDS.toNanos(10)) {
+            lastOverLimitLog = now;
+            log.warn("forward {} of {}: {} connections open, closing new ones (forward.max_connections)", spec.remotePort(), spec.container(),
+                    maxConnections);
+        }
+        ch.close();
+    }
+
     /** Binds the port on every address, or on none. */
     private List<Channel> tryBind(ForwardSpec spec, int port, ForwardStats stats) {
         List<Channel> bound = new ArrayList<>();
@@ -149,6 +174,10 @@ public final class ForwardManager implements Closeable {
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
+                            if (stats.open() >= maxConnections) {
+                                refuseOverLimit(spec, ch);
+                                return;
+                            }
                             ch.pipeline().addLast(new RelayHandler(spec, opener, stats));
                         }
                     });

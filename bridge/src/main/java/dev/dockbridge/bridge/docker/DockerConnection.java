@@ -35,10 +35,13 @@ final class DockerConnection {
     private final AtomicInteger directionsOpen = new AtomicInteger(2);
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile RemoteStream remote;
+    private final ByteBuffer firstBytes;
 
-    DockerConnection(long id, SocketChannel local, DockerUpstream upstream, ConnectionEvents events) {
+    /** @param firstBytes what the client sent before the connection was handed over (the gate waited for it) */
+    DockerConnection(long id, SocketChannel local, ByteBuffer firstBytes, DockerUpstream upstream, ConnectionEvents events) {
         this.id = id;
         this.local = local;
+        this.firstBytes = firstBytes;
         this.upstream = upstream;
         this.events = events;
     }
@@ -63,6 +66,15 @@ final class DockerConnection {
             executor.execute(this::remoteToLocal);
         } catch (RuntimeException e) {
             close();
+            return;
+        }
+        try {
+            if (firstBytes.hasRemaining()) {
+                remote.write(firstBytes.array(), firstBytes.position(), firstBytes.remaining());
+                events.bytes(firstBytes.remaining());
+            }
+        } catch (IOException e) {
+            fail("local->remote", e);
             return;
         }
         localToRemote();

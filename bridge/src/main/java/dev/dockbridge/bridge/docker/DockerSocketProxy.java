@@ -4,7 +4,6 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
-import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
@@ -53,7 +52,15 @@ public final class DockerSocketProxy implements Closeable {
         }
     }
 
+    private final ConnectionLimits limits;
+    private volatile ConnectionGate gate;
+
     public DockerSocketProxy(Path socketPath, DockerUpstream upstream, ProxyListener listener) {
+        this(socketPath, upstream, listener, ConnectionLimits.DEFAULTS);
+    }
+
+    public DockerSocketProxy(Path socketPath, DockerUpstream upstream, ProxyListener listener, ConnectionLimits limits) {
+        this.limits = limits;
         this.socketPath = socketPath;
         this.upstream = upstream;
         this.listener = listener;
@@ -84,7 +91,8 @@ public final class DockerSocketProxy implements Closeable {
             throw new IOException("cannot listen on " + socketPath + ": " + e.getMessage(), e);
         }
         server = channel;
-        Thread acceptor = new Thread(this::acceptLoop, "docker-socket-accept");
+        gate = new ConnectionGate(channel, limits, open::size, this::serve);
+        Thread acceptor = new Thread(gate, "docker-socket-accept");
         acceptor.setDaemon(true);
         acceptor.start();
         log.info("docker socket listening on {}", socketPath);
@@ -108,27 +116,15 @@ public final class DockerSocketProxy implements Closeable {
         }
     }
 
-    private void acceptLoop() {
-        while (!closed) {
-            SocketChannel client;
-            try {
-                client = server.accept();
-            } catch (ClosedChannelException e) {
-                return;
-            } catch (IOException e) {
-                if (!closed) {
-                    log.warn("docker socket accept failed: {}", e.toString());
-                }
-                continue;
-            }
-            DockerConnection connection = new DockerConnection(ids.incrementAndGet(), client, upstream, events);
-            open.add(connection);
-            listener.opened();
-            try {
-                threads.execute(() -> connection.run(threads));
-            } catch (RuntimeException e) { // executor shut down
-                connection.close();
-            }
+    /** A connection that has sent its first bytes: from here on it is a Docker API connection (and counts as use). */
+    private void serve(SocketChannel client, java.nio.ByteBuffer firstBytes) {
+        DockerConnection connection = new DockerConnection(ids.incrementAndGet(), client, firstBytes, upstream, events);
+        open.add(connection);
+        listener.opened();
+        try {
+            threads.execute(() -> connection.run(threads));
+        } catch (RuntimeException e) { // executor shut down
+            connection.close();
         }
     }
 
@@ -153,6 +149,10 @@ public final class DockerSocketProxy implements Closeable {
             return;
         }
         closed = true;
+        ConnectionGate g = gate;
+        if (g != null) {
+            g.close();
+        }
         ServerSocketChannel s = server;
         if (s != null) {
             try {

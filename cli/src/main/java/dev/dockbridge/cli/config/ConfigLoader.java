@@ -197,6 +197,10 @@ public final class ConfigLoader {
         check(file, volume == 0 || (volume >= 10 && volume <= 10240), "hetzner.volume_size_gb",
                 "must be 0 (no volume) or between 10 and 10240, got " + volume);
         check(file, isHttpUrl(c.hetzner().endpoint()), "hetzner.endpoint", "'" + c.hetzner().endpoint() + "' is not an http(s) URL");
+        check(file, c.local().maxConnections() >= 1, "local.max_connections", "must be at least 1, got " + c.local().maxConnections());
+        check(file, c.local().acceptsPerSecond() >= 1, "local.accepts_per_second", "must be at least 1, got " + c.local().acceptsPerSecond());
+        positive(file, "local.first_byte_timeout", c.local().firstByteTimeout());
+        check(file, c.forward().maxConnections() >= 1, "forward.max_connections", "must be at least 1, got " + c.forward().maxConnections());
         for (String address : c.forward().bind()) {
             check(file, isLoopback(address), "forward.bind",
                     "'" + address + "' is not a loopback address; forwards only bind loopback (127.0.0.1, ::1)");

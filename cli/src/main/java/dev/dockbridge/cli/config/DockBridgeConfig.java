@@ -23,12 +23,12 @@ public record DockBridgeConfig(
 
     public DockBridgeConfig {
         provider = provider == null ? Provider.HETZNER : provider;
-        local = local == null ? new Local(null) : local;
+        local = local == null ? new Local(null, null, null, null) : local;
         ssh = ssh == null ? new Ssh(null, null, null, null, null, null, null, null, null, null) : ssh;
         remote = remote == null ? new Remote(null) : remote;
         hetzner = hetzner == null ? new Hetzner(null, null, null, null, null, null, null) : hetzner;
         idle = idle == null ? new Idle(null, null) : idle;
-        forward = forward == null ? new Forward(null, null) : forward;
+        forward = forward == null ? new Forward(null, null, null) : forward;
         profiles = profiles == null ? Map.of() : profiles;
     }
 
@@ -44,8 +44,16 @@ public record DockBridgeConfig(
         @JsonProperty("accept-new") ACCEPT_NEW
     }
 
-    /** {@code socket}: null means {@code $DOCKBRIDGE_HOME/<profile>/docker.sock}. */
-    public record Local(String socket) {
+    /**
+     * {@code socket}: null means {@code $DOCKBRIDGE_HOME/<profile>/docker.sock}. The limits protect the daemon
+     * from runaway or hostile local clients.
+     */
+    public record Local(String socket, Integer maxConnections, Integer acceptsPerSecond, Duration firstByteTimeout) {
+        public Local {
+            maxConnections = maxConnections == null ? 1024 : maxConnections;
+            acceptsPerSecond = acceptsPerSecond == null ? 500 : acceptsPerSecond;
+            firstByteTimeout = firstByteTimeout == null ? Duration.ofSeconds(30) : firstByteTimeout;
+        }
     }
 
     public record Ssh(String host, Integer port, String user, String identityFile, String knownHosts,
@@ -90,9 +98,11 @@ public record DockBridgeConfig(
         }
     }
 
-    public record Forward(Boolean enabled, List<String> bind) {
+    /** {@code max_connections}: per forward; more are closed at once. */
+    public record Forward(Boolean enabled, List<String> bind, Integer maxConnections) {
         public Forward {
             enabled = enabled == null ? Boolean.TRUE : enabled;
+            maxConnections = maxConnections == null ? 512 : maxConnections;
             bind = bind == null ? List.of("127.0.0.1", "::1") : List.copyOf(bind);
         }
     }
