@@ -722,6 +722,14 @@ public final class HetznerSimulator implements AutoCloseable {
         return n;
     }
 
+    /** The cloud-init {@code user_data} a server was created with. */
+    public String userData(long serverId) {
+        synchronized (lock) {
+            SimServer s = servers.get(serverId);
+            return s == null ? null : s.userData;
+        }
+    }
+
     /** Deletes a server as a user would in the Cloud Console: DockBridge is not asked. */
     public void deleteInConsole(long id) {
         synchronized (lock) {
