@@ -153,9 +153,17 @@ public final class HetznerHostProvider implements HostProvider {
             }
             return toHost(running, true);
         } catch (IOException | RuntimeException e) {
-            Optional<Action> deleting = api.deleteServer(created.server().id());
-            if (volume != null && deleting.isPresent()) {
-                api.waitForActions(List.of(deleting.get()), Duration.ofMillis(500), settings.actionTimeout()); // detaches the volume
+            boolean interrupted = Thread.interrupted(); // cancelled (daemon stopping): the server is still deleted
+            try {
+                Optional<Action> deleting = api.deleteServer(created.server().id());
+                progress.accept("server " + name + " deleted again (" + e.getMessage() + ")");
+                if (volume != null && deleting.isPresent()) {
+                    api.waitForActions(List.of(deleting.get()), Duration.ofMillis(500), settings.actionTimeout()); // detaches the volume
+                }
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
             }
             throw e;
         }

@@ -238,6 +238,8 @@ public final class HostLifecycle implements Closeable {
     }
 
     private static final Duration EXISTENCE_CHECK_EVERY = Duration.ofSeconds(10);
+    /** A cancelled bring-up deletes what it created: a DELETE and its action, normally seconds. */
+    private static final Duration CANCEL_CLEANUP_WAIT = Duration.ofSeconds(60);
     private final ExecutorService checker = Executors.newSingleThreadExecutor(dev.dockbridge.bridge.daemon.Threads.named("host-check"));
     private CompletableFuture<Boolean> existenceCheck; // guarded by lock
     private Instant lastExistenceCheck; // guarded by lock
@@ -308,6 +310,7 @@ public final class HostLifecycle implements Closeable {
     }
 
     private String cleanUp(ProvisionedHost h, String why) {
+        boolean interrupted = Thread.interrupted(); // a cancelled bring-up still deletes its server
         try {
             provider.destroy(h);
             log.info("deleted {} ({}) after the failed start", h.name(), h.id());
@@ -316,6 +319,10 @@ public final class HostLifecycle implements Closeable {
         } catch (IOException | RuntimeException e) {
             log.error("could not delete {} ({}) after the failed start: {}; delete it in the Hetzner console", h.name(), h.id(), e.getMessage());
             return why + " (and deleting the server failed: " + e.getMessage() + ")";
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -433,18 +440,33 @@ public final class HostLifecycle implements Closeable {
         return Math.round((clock.millis() - startedMillis) / 1000.0);
     }
 
-    /** Closes the tunnel; the host keeps running (a restarted daemon adopts it). */
+    /**
+     * Closes the tunnel; a ready host keeps running (a restarted daemon adopts it). A bring-up in progress is
+     * cancelled, and waited for while it deletes the server it was creating: a half-made server has no owner.
+     */
     @Override
     public void close() {
         SshTunnel t;
+        CompletableFuture<SshTunnel> pending;
         synchronized (lock) {
             t = tunnel;
             tunnel = null;
+            pending = bringUp;
         }
         if (t != null) {
             t.close();
         }
         worker.shutdownNow();
+        if (pending != null) {
+            log.info("stopping during provisioning: cancelling it");
+            try {
+                pending.get(CANCEL_CLEANUP_WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | java.util.concurrent.TimeoutException | java.util.concurrent.CancellationException e) {
+                // cancelled as intended; what it cleaned up is logged by the bring-up itself
+            }
+        }
         checker.shutdownNow();
     }
 }

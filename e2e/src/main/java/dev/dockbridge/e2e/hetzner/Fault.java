@@ -8,7 +8,17 @@ import java.util.regex.Pattern;
  * the normal one. {@code status} 0 means "drop the connection without answering".
  */
 public record Fault(String method, Pattern path, int times, int status, String code, String message, Map<String, String> headers,
-                    boolean malformed) {
+                    boolean malformed, boolean performed) {
+
+    public Fault(String method, Pattern path, int times, int status, String code, String message, Map<String, String> headers,
+                 boolean malformed) {
+        this(method, path, times, status, code, message, headers, malformed, false);
+    }
+
+    /** The request is carried out, but its answer is lost (the connection drops): the client cannot know it happened. */
+    public static Fault answerLost(String method, String pathRegex, int times) {
+        return new Fault(method, Pattern.compile(pathRegex), times, 0, null, null, Map.of(), false, true);
+    }
 
     public static Fault error(String method, String pathRegex, int times, int status, String code, String message) {
         return new Fault(method, Pattern.compile(pathRegex), times, status, code, message, Map.of(), false);
@@ -28,7 +38,7 @@ public record Fault(String method, Pattern path, int times, int status, String c
     }
 
     Fault used() {
-        return new Fault(method, path, times - 1, status, code, message, headers, malformed);
+        return new Fault(method, path, times - 1, status, code, message, headers, malformed, performed);
     }
 
     boolean matches(String requestMethod, String requestPath) {

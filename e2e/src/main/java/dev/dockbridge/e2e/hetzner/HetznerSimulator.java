@@ -180,12 +180,27 @@ public final class HetznerSimulator implements AutoCloseable {
         String path = url.encodedPath().replaceFirst("^/v1", "");
         synchronized (lock) {
             calls.add(method + " " + path);
+            Fault after = null;
             for (int i = 0; i < faults.size(); i++) {
                 Fault f = faults.get(i);
                 if (f.matches(method, path)) {
                     faults.set(i, f.used());
-                    return faultResponse(f);
+                    if (!f.performed()) {
+                        return faultResponse(f);
+                    }
+                    after = f;
+                    break;
                 }
+            }
+            if (after != null) {
+                Fault lost = after;
+                try {
+                    JsonNode body = request.getBody() == null || request.getBody().size() == 0 ? null : json.readTree(request.getBody().utf8());
+                    route(method, path, url, body);
+                } catch (IOException | RuntimeException e) {
+                    // carried out as far as it went; the answer is lost either way
+                }
+                return faultResponse(lost);
             }
             if (!("Bearer " + token).equals(request.getHeaders().get("Authorization"))) {
                 return error(401, "unauthorized", "unable to authenticate");
