@@ -91,7 +91,7 @@ class HostileInputTest {
             docker.ok("build", "-t", IMAGE, BusyboxImage.context(work.resolve("context")).toString());
             String web = docker.ok("run", "-d", "-p", "18390:80", IMAGE, "httpd", "-f", "-p", "80", "-h", "/www").strip();
             try {
-                await().atMost(Duration.ofSeconds(10)).until(() -> accepts(18390));
+                await().atMost(Duration.ofSeconds(10)).until(() -> LocalPorts.accepts(18390));
                 docker.ok("ps");
                 long rssBefore = rssKb(pid);
 
@@ -161,7 +161,7 @@ class HostileInputTest {
                         s.close();
                     }
                 }
-                await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() -> get(18390).contains("hello"));
+                await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() -> LocalPorts.get(18390).contains("hello"));
                 assertThat(daemon.process().isAlive()).isTrue();
             } finally {
                 docker.run(Duration.ofSeconds(30), "rm", "-f", web);
@@ -169,21 +169,5 @@ class HostileInputTest {
         }
     }
 
-    private static boolean accepts(int port) {
-        try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress("127.0.0.1", port), 1000);
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
 
-    private static String get(int port) throws IOException {
-        try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
-            s.setSoTimeout(10_000);
-            s.getOutputStream().write("GET /index.html HTTP/1.0\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-            return new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        }
-    }
 }

@@ -39,24 +39,7 @@ class ResilienceTest {
         return bed.sshConfig(host, "").replace("ssh:\n", "ssh:\n" + FAST);
     }
 
-    private static String get(int port) throws IOException {
-        try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
-            s.setSoTimeout(10_000);
-            s.getOutputStream().write("GET /index.html HTTP/1.0\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-            String reply = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            return reply.substring(reply.indexOf("\r\n\r\n") + 4);
-        }
-    }
 
-    private static boolean accepts(int port) {
-        try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress("127.0.0.1", port), 1000);
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
 
     private static Process background(DockerCli docker, Path out, String... args) throws IOException {
         return docker.builder(args).redirectErrorStream(true).redirectOutput(out.toFile()).start();
@@ -78,7 +61,7 @@ class ResilienceTest {
             docker.ok("build", "-t", IMAGE, BusyboxImage.context(work.resolve("context")).toString());
             String web = docker.ok("run", "-d", "-p", "18290:80", IMAGE, "httpd", "-f", "-p", "80", "-h", "/www").strip();
             try {
-                await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> get(18290).contains("hello"));
+                await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> LocalPorts.get(18290).contains("hello"));
                 Process follow = background(docker, work.resolve("follow.txt"), "logs", "-f", web);
 
                 // sshd and every session killed: the session is lost at once
@@ -92,13 +75,13 @@ class ResilienceTest {
                 Process ps = background(docker, work.resolve("ps.txt"), "ps");
                 Thread.sleep(3000);
                 assertThat(ps.isAlive()).as("docker ps waits for the reconnect").isTrue();
-                assertThat(accepts(18290)).as("the forward's listener stays bound during the outage").isTrue();
+                assertThat(LocalPorts.accepts(18290)).as("the forward's listener stays bound during the outage").isTrue();
                 host.startSshd(22);
                 assertThat(ps.waitFor(15, TimeUnit.SECONDS)).isTrue();
                 assertThat(ps.exitValue()).as(Files.readString(work.resolve("ps.txt"))).isZero();
                 assertThat((System.nanoTime() - asked) / 1e9).isBetween(3.0, 15.0);
                 assertThat(Files.readString(work.resolve("ps.txt"))).contains(web.substring(0, 12));
-                await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> get(18290).contains("hello"));
+                await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> LocalPorts.get(18290).contains("hello"));
                 assertThat(daemon.log()).contains("is back after");
 
                 // an outage longer than the bound: the command fails with a message, and the tunnel comes back later
@@ -112,7 +95,7 @@ class ResilienceTest {
 
                 // the watcher subscribed again: a new published port is forwarded
                 String second = docker.ok("run", "-d", "-p", "18291:80", IMAGE, "httpd", "-f", "-p", "80", "-h", "/www").strip();
-                await().atMost(Duration.ofSeconds(5)).ignoreExceptions().until(() -> get(18291).contains("hello"));
+                await().atMost(Duration.ofSeconds(5)).ignoreExceptions().until(() -> LocalPorts.get(18291).contains("hello"));
                 docker.run(Duration.ofSeconds(30), "rm", "-f", second);
             } finally {
                 restore(host);
@@ -131,7 +114,7 @@ class ResilienceTest {
             docker.ok("build", "-t", IMAGE, BusyboxImage.context(work.resolve("context")).toString());
             String web = docker.ok("run", "-d", "-p", "18292:80", IMAGE, "httpd", "-f", "-p", "80", "-h", "/www").strip();
             try {
-                await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> get(18292).contains("hello"));
+                await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> LocalPorts.get(18292).contains("hello"));
                 long down = System.nanoTime();
                 host.link(false);
                 // nothing resets the connection: only the keepalives can tell (1 s x 3 misses)
@@ -143,7 +126,7 @@ class ResilienceTest {
                 long up = System.nanoTime();
                 Cmd.Result ps = docker.run(Duration.ofSeconds(30), "ps");
                 assertThat(ps.exitCode()).as(ps.describe()).isZero();
-                await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> get(18292).contains("hello"));
+                await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> LocalPorts.get(18292).contains("hello"));
                 assertThat((System.nanoTime() - up) / 1e9).as("seconds from the link returning to docker ps and the forward working")
                         .isLessThan(10.0);
                 assertThat(daemon.process().isAlive()).isTrue();

@@ -60,7 +60,7 @@ class SecurityTest {
             DockerCli docker = new DockerCli(daemon.socket(), work.resolve("docker-config"));
             docker.ok("build", "-t", "sec:e2e", BusyboxImage.context(work.resolve("context")).toString());
             docker.ok("run", "-d", "-p", "18490:80", "sec:e2e", "httpd", "-f", "-p", "80", "-h", "/www");
-            await().atMost(Duration.ofSeconds(10)).until(() -> accepts(18490));
+            await().atMost(Duration.ofSeconds(10)).until(() -> LocalPorts.accepts(18490));
 
             Path state = home.resolve("default");
             assertThat(perms(state)).isEqualTo("rwx------");
@@ -75,7 +75,7 @@ class SecurityTest {
                     "a loopback address");
             // and the forward is not reachable on this machine's other addresses (here: its side of a test-bed link)
             String outside = bed.host(1).address().replaceFirst("\\.2$", ".1");
-            assertThat(acceptsOn(outside, 18490)).as("forward reachable on " + outside).isFalse();
+            assertThat(LocalPorts.accepts(outside, 18490)).as("forward reachable on " + outside).isFalse();
 
             // the server's engine listens on no TCP port, and nothing DockBridge sent asks it to
             JsonNode server = sim.servers().get(0);
@@ -131,16 +131,5 @@ class SecurityTest {
         assertThat(leaks).as("files that contain an API token").isEmpty();
     }
 
-    private static boolean accepts(int port) {
-        return acceptsOn("127.0.0.1", port);
-    }
 
-    private static boolean acceptsOn(String address, int port) {
-        try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress(address, port), 1000);
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
 }

@@ -41,6 +41,8 @@ public final class SshTunnel implements Closeable {
     private final Object lock = new Object();
     private ClientSession session; // guarded by lock
     private CompletableFuture<ClientSession> connecting; // guarded by lock
+    private long connectingSince; // guarded by lock
+    private static final Duration FRESH_ATTEMPT_AFTER = Duration.ofSeconds(2);
     private boolean closed; // guarded by lock
     private volatile boolean streamLocalRefused;
     /** When the session was lost without us closing it; null while connected (or never connected). Guarded by lock. */
@@ -149,8 +151,11 @@ public final class SshTunnel implements Closeable {
             if (session != null && session.isOpen()) {
                 return session;
             }
-            if (connecting == null) {
+            // An attempt that has been dialling for a while may be stuck in SYN backoff from a network that was
+            // down; a fresh one gets through at once when the network is back (the first to finish wins).
+            if (connecting == null || System.nanoTime() - connectingSince > FRESH_ATTEMPT_AFTER.toNanos()) {
                 connecting = new CompletableFuture<>();
+                connectingSince = System.nanoTime();
                 mine = true;
             }
             attempt = connecting;
@@ -173,19 +178,28 @@ public final class SshTunnel implements Closeable {
             ClientSession connected = connect();
             java.time.Instant wasLost;
             int attempts;
+            ClientSession winner = connected;
             synchronized (lock) {
-                connecting = null;
+                if (connecting == attempt) {
+                    connecting = null;
+                }
                 wasLost = lostAt;
                 attempts = reconnectAttempts;
                 if (closed) {
                     connected.close(true);
+                } else if (session != null && session.isOpen()) {
+                    winner = session; // a parallel attempt got there first
+                    wasLost = null;
                 } else {
                     session = connected;
                     lostAt = null;
                     reconnectAttempts = 0;
                 }
             }
-            attempt.complete(connected);
+            if (winner != connected) {
+                connected.close(true);
+            }
+            attempt.complete(winner);
             if (wasLost != null) {
                 log.info("ssh session to {} is back after {} s ({} background attempts)", target.address(),
                         java.time.Duration.between(wasLost, java.time.Instant.now()).toSeconds(), attempts);
@@ -193,12 +207,16 @@ public final class SshTunnel implements Closeable {
             }
         } catch (TunnelException e) {
             synchronized (lock) {
-                connecting = null;
+                if (connecting == attempt) {
+                    connecting = null;
+                }
             }
             attempt.completeExceptionally(e);
         } catch (RuntimeException e) {
             synchronized (lock) {
-                connecting = null;
+                if (connecting == attempt) {
+                    connecting = null;
+                }
             }
             attempt.completeExceptionally(new TunnelException(TunnelException.Kind.UNREACHABLE,
                     "cannot connect to " + target.address() + ": " + e, e));
