@@ -61,6 +61,9 @@ class DataVolumeTest {
             assertThat(volume.path("size_gb").asInt()).isEqualTo(10);
             assertThat(volume.path("attached").asBoolean()).isTrue();
             assertThat(volume.path("monthly_price").decimalValue()).isEqualByComparingTo("0.524"); // 10 GB x 0.0524 gross
+            assertThat(volume.path("currency").asText()).isEqualTo("EUR");
+            assertThat(DockBridgeProcess.run(home, Duration.ofSeconds(30), "status").stdout())
+                    .contains("volume:      dockbridge-default-docker (" + volumeId + "), 10 GB for /var/lib/docker, attached, 0.524");
 
             // idle deletion: the server goes, the volume stays (detached)
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(() -> sim.servers().isEmpty());

@@ -59,6 +59,7 @@ public final class StatusReport {
             volume.put("name", v.name());
             volume.put("size_gb", v.sizeGb());
             volume.put("monthly_price", v.monthlyPrice());
+            volume.put("currency", v.currency());
             volume.put("attached", v.server() != null);
             server.put("volume", volume);
         });

@@ -61,6 +61,13 @@ public final class StatusCommand implements Callable<Integer> {
             ctx.out().println("cost:        " + server.path("hourly_price").asText() + " " + currency + "/h; this server "
                     + server.path("cost").asText("?") + " " + currency + ", profile so far " + server.path("profile_cost").asText("?") + " " + currency);
         }
+        JsonNode volume = server.path("volume");
+        if (volume.isObject()) {
+            ctx.out().println("volume:      " + volume.path("name").asText() + " (" + volume.path("id").asText() + "), "
+                    + volume.path("size_gb").asInt() + " GB for /var/lib/docker, " + (volume.path("attached").asBoolean() ? "attached" : "detached")
+                    + (volume.hasNonNull("monthly_price") ? ", " + volume.path("monthly_price").asText() + " " + volume.path("currency").asText("EUR")
+                            + "/month" : "") + "; deleted only by 'dockbridge stop --destroy --purge-volume'");
+        }
         JsonNode idle = status.path("idle");
         if (idle.path("blocked_by").size() > 0) {
             ctx.out().println("idle:        kept: " + String.join(", ", iterable(idle.path("blocked_by"))));
