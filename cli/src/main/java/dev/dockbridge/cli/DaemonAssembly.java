@@ -80,7 +80,8 @@ public final class DaemonAssembly {
             ExecutorService opening = Executors.newCachedThreadPool(Threads.named("forward-open"));
             forwards = new ForwardManager(new SshChannelOpener(lifecycle, opening), config.forward().bind(), config.forward().maxConnections(),
                     Clock.systemUTC());
-            watcher = new ContainerWatcher(lifecycle, forwards, profile.stateDir().resolve("watcher.sock"), RECONCILE_EVERY);
+            watcher = new ContainerWatcher(lifecycle, forwards, profile.stateDir().resolve("watcher.sock"), RECONCILE_EVERY,
+                    config.forward().directToContainer());
         }
         ForwardManager forwardsForStatus = forwards;
         IdleReaper reaper = null;

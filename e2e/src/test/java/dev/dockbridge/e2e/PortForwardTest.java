@@ -50,8 +50,11 @@ class PortForwardTest {
     private DockBridgeProcess daemon;
     private DockerCli docker;
 
+    private TestBed bed;
+
     @BeforeAll
     void start(TestBed bed) throws IOException {
+        this.bed = bed;
         work = Files.createTempDirectory("dbe2e-fwd");
         home = work.resolve("home");
         Path config = Files.writeString(work.resolve("config.yaml"), bed.sshConfig(1, ""));
@@ -112,6 +115,32 @@ class PortForwardTest {
             assertThat(get("::1", 18080)).isEqualTo(PAGE);
             Cmd.Result curl = Cmd.exec(Duration.ofSeconds(10), java.util.Map.of(), null, "curl", "-sS", "-g", "http://[::1]:18080/index.html");
             assertThat(curl.stdout()).as(curl.describe()).isEqualTo(PAGE);
+        } finally {
+            docker.ok("rm", "-f", id);
+        }
+    }
+
+    @Test
+    void connectionsGoStraightToTheContainerNotThroughDockersProxy() throws Exception {
+        String id = web("18094:80");
+        try {
+            await().atMost(Duration.ofSeconds(3)).ignoreExceptions().until(() -> get("127.0.0.1", 18094).equals(PAGE));
+            String ns = bed.host(1).name();
+            String[] wget = {"ip", "netns", "exec", ns, "busybox", "wget", "-q", "-O", "-", "http://127.0.0.1:18094/index.html"};
+            assertThat(Cmd.exec(Duration.ofSeconds(10), java.util.Map.of(), null, wget).stdout()).isEqualTo(PAGE);
+            // end Docker's userland proxy for the published port on the server: the published port is dead there now
+            int killed = 0;
+            for (String pid : Cmd.exec(Duration.ofSeconds(10), java.util.Map.of(), null, "ip", "netns", "pids", ns).stdout().split("\\s+")) {
+                Path cmdline = Path.of("/proc", pid, "cmdline");
+                if (!pid.isBlank() && Files.exists(cmdline) && Files.readString(cmdline).replace('\0', ' ').contains("-host-port 18094")) {
+                    Cmd.exec(Duration.ofSeconds(10), java.util.Map.of(), null, "kill", "-9", pid);
+                    killed++;
+                }
+            }
+            assertThat(killed).as("docker-proxy processes of port 18094").isPositive();
+            assertThat(Cmd.exec(Duration.ofSeconds(10), java.util.Map.of(), null, wget).exitCode())
+                    .as("the published port on the server no longer answers").isNotZero();
+            assertThat(get("127.0.0.1", 18094)).as("the forward still does: it dials the container's own address").isEqualTo(PAGE);
         } finally {
             docker.ok("rm", "-f", id);
         }

@@ -47,7 +47,10 @@ public final class ForwardManager implements Closeable {
     private final Set<String> warned = new HashSet<>(); // guarded by lock
     private boolean closed; // guarded by lock
 
-    private record Forward(ForwardSpec spec, int localPort, List<Channel> listeners, ForwardStats stats, String note) {
+    private record Forward(ForwardTarget target, int localPort, List<Channel> listeners, ForwardStats stats, String note) {
+        ForwardSpec spec() {
+            return target.spec();
+        }
     }
 
     /** Enough for any browser or load test of a dev server; beyond it a runaway client is cut off, not the daemon. */
@@ -119,8 +122,8 @@ public final class ForwardManager implements Closeable {
                 Forward existing = forwards.get(spec.key());
                 if (existing == null) {
                     forwards.put(spec.key(), open(spec));
-                } else if (!existing.spec().container().equals(spec.container())) {
-                    forwards.put(spec.key(), new Forward(spec, existing.localPort(), existing.listeners(), existing.stats(), existing.note()));
+                } else if (!existing.spec().equals(spec)) {
+                    existing.target().update(spec); // same port, another container or address: the listeners stay
                 }
             }
         }
@@ -128,15 +131,16 @@ public final class ForwardManager implements Closeable {
 
     private Forward open(ForwardSpec spec) {
         ForwardStats stats = new ForwardStats(clock);
+        ForwardTarget target = new ForwardTarget(spec);
         if (!spec.tcp()) {
             if (warned.add(spec.key())) {
                 log.warn("forward: {} port {} of container {} is not forwarded (only TCP is)", spec.protocol(), spec.remotePort(), spec.container());
             }
-            return new Forward(spec, 0, List.of(), stats, spec.protocol() + " is not forwarded");
+            return new Forward(target, 0, List.of(), stats, spec.protocol() + " is not forwarded");
         }
         int last = Math.min(65535, spec.remotePort() + PORT_SEARCH);
         for (int port = spec.remotePort(); port <= last; port++) {
-            List<Channel> listeners = tryBind(spec, port, stats);
+            List<Channel> listeners = tryBind(target, port, stats);
             if (listeners != null) {
                 if (port != spec.remotePort()) {
                     log.warn("forward: localhost:{} is taken or not allowed here; container {} port {} is on localhost:{}",
@@ -144,11 +148,11 @@ public final class ForwardManager implements Closeable {
                 } else {
                     log.info("forwarding localhost:{} -> {}:{} (container {})", port, spec.remoteHost(), spec.remotePort(), spec.container());
                 }
-                return new Forward(spec, port, listeners, stats, port != spec.remotePort() ? "local port " + spec.remotePort() + " was taken" : null);
+                return new Forward(target, port, listeners, stats, port != spec.remotePort() ? "local port " + spec.remotePort() + " was taken" : null);
             }
         }
         log.warn("forward: no free local port in {}-{} for container {} port {}", spec.remotePort(), last, spec.container(), spec.remotePort());
-        return new Forward(spec, 0, List.of(), stats, "no free local port");
+        return new Forward(target, 0, List.of(), stats, "no free local port");
     }
 
     private volatile long lastOverLimitLog;
@@ -164,7 +168,7 @@ public final class ForwardManager implements Closeable {
     }
 
     /** Binds the port on every address, or on none. */
-    private List<Channel> tryBind(ForwardSpec spec, int port, ForwardStats stats) {
+    private List<Channel> tryBind(ForwardTarget target, int port, ForwardStats stats) {
         List<Channel> bound = new ArrayList<>();
         for (InetAddress address : bind) {
             ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
@@ -175,10 +179,10 @@ public final class ForwardManager implements Closeable {
                         @Override
                         protected void initChannel(SocketChannel ch) {
                             if (stats.open() >= maxConnections) {
-                                refuseOverLimit(spec, ch);
+                                refuseOverLimit(target.spec(), ch);
                                 return;
                             }
-                            ch.pipeline().addLast(new RelayHandler(spec, opener, stats));
+                            ch.pipeline().addLast(new RelayHandler(target, opener, stats));
                         }
                     });
             var future = b.bind(new InetSocketAddress(address, port)).awaitUninterruptibly();

@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
 final class RelayHandler extends ChannelInboundHandlerAdapter implements ChannelOpener.RemoteSink {
     private static final Logger log = LoggerFactory.getLogger(RelayHandler.class);
 
-    private final ForwardSpec spec;
+    private final ForwardTarget target;
     private final ChannelOpener opener;
     private final ForwardStats stats;
     private Channel channel;
@@ -32,8 +32,8 @@ final class RelayHandler extends ChannelInboundHandlerAdapter implements Channel
     private boolean localEof; // event loop only
     private boolean remoteEof; // event loop only
 
-    RelayHandler(ForwardSpec spec, ChannelOpener opener, ForwardStats stats) {
-        this.spec = spec;
+    RelayHandler(ForwardTarget target, ChannelOpener opener, ForwardStats stats) {
+        this.target = target;
         this.opener = opener;
         this.stats = stats;
     }
@@ -42,10 +42,10 @@ final class RelayHandler extends ChannelInboundHandlerAdapter implements Channel
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
         stats.opened();
-        opener.open(spec.remoteHost(), spec.remotePort(), this).whenComplete((end, error) -> channel.eventLoop().execute(() -> {
+        target.open(opener, this).whenComplete((end, error) -> channel.eventLoop().execute(() -> {
             if (error != null) {
                 Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error;
-                log.warn("forward {}: connection dropped, the server side could not be reached: {}", spec.remotePort(), cause.getMessage());
+                log.warn("forward {}: connection dropped, the server side could not be reached: {}", target.spec().remotePort(), cause.getMessage());
                 channel.close();
                 return;
             }
@@ -116,7 +116,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter implements Channel
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        log.debug("forward {}: {}", spec.remotePort(), cause.toString()); // a reset by the peer is routine
+        log.debug("forward {}: {}", target.spec().remotePort(), cause.toString()); // a reset by the peer is routine
         ctx.close();
     }
 

@@ -132,6 +132,38 @@ class ForwardManagerTest {
     }
 
     /** Dials the target directly: the relay's contract without SSH. */
+    @Test
+    void dialsTheContainersOwnAddressFirstAndFallsBackToThePublishedPortUntilTheAddressChanges() throws IOException {
+        List<String> dialled = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ChannelOpener real = new LoopbackOpener();
+        // like an SSH channel that cannot connect: the channel closes, the open fails
+        ChannelOpener opener = (host, port, sink) -> {
+            dialled.add(host + ":" + port);
+            if (host.equals("192.0.2.7")) {
+                sink.onClose(new IOException("channel closed"));
+                return CompletableFuture.failedFuture(new IOException("connect failed: no route to host"));
+            }
+            return real.open(host, port, sink);
+        };
+        ForwardManager m = new ForwardManager(opener, List.of("127.0.0.1"), Clock.systemUTC());
+        try {
+            int port = echo.getLocalPort();
+            m.apply(List.of(new ForwardSpec("web", "tcp", "127.0.0.1", port, "192.0.2.7", port)));
+            int local = m.snapshot().get(0).localPort();
+            assertThat(exchange(local, "one")).as("the failed direct close does not end the connection").isEqualTo("got:one");
+            assertThat(dialled).containsExactly("192.0.2.7:" + port, "127.0.0.1:" + port);
+            assertThat(exchange(local, "two")).isEqualTo("got:two");
+            assertThat(dialled).as("a failed address is not tried again").hasSize(3).endsWith("127.0.0.1:" + port);
+
+            m.apply(List.of(new ForwardSpec("web", "tcp", "127.0.0.1", port, "localhost", port))); // restarted: a new address
+            assertThat(m.snapshot().get(0).localPort()).as("the listener stays").isEqualTo(local);
+            assertThat(exchange(local, "three")).isEqualTo("got:three");
+            assertThat(dialled).hasSize(4).endsWith("localhost:" + port);
+        } finally {
+            m.close();
+        }
+    }
+
     private static final class LoopbackOpener implements ChannelOpener {
         @Override
         public CompletableFuture<RemoteEnd> open(String host, int port, RemoteSink sink) {

@@ -42,6 +42,7 @@ public final class ContainerWatcher implements Closeable {
     private final HostLifecycle lifecycle;
     private final ForwardManager forwards;
     private final Duration reconcileEvery;
+    private final boolean directToContainer;
     private final DockerSocketProxy privateSocket;
     private final Semaphore trigger = new Semaphore(0);
     private final Thread thread;
@@ -50,6 +51,13 @@ public final class ContainerWatcher implements Closeable {
     private Closeable events; // watcher thread only
 
     public ContainerWatcher(HostLifecycle lifecycle, ForwardManager forwards, Path privateSocketPath, Duration reconcileEvery) {
+        this(lifecycle, forwards, privateSocketPath, reconcileEvery, true);
+    }
+
+    /** @param directToContainer forward to the container's own address when it has one (the published port stays the fallback) */
+    public ContainerWatcher(HostLifecycle lifecycle, ForwardManager forwards, Path privateSocketPath, Duration reconcileEvery,
+                            boolean directToContainer) {
+        this.directToContainer = directToContainer;
         this.lifecycle = lifecycle;
         this.forwards = forwards;
         this.reconcileEvery = reconcileEvery;
@@ -157,10 +165,25 @@ public final class ContainerWatcher implements Closeable {
                 if (p.getPublicPort() == null || p.getPublicPort() == 0) {
                     continue;
                 }
-                desired.add(new ForwardSpec(name, p.getType() == null ? "tcp" : p.getType(), remoteHost(p.getIp()), p.getPublicPort()));
+                String direct = directToContainer && p.getPrivatePort() != null ? containerAddress(c) : null;
+                desired.add(new ForwardSpec(name, p.getType() == null ? "tcp" : p.getType(), remoteHost(p.getIp()), p.getPublicPort(),
+                        direct, direct == null ? 0 : p.getPrivatePort()));
             }
         }
         forwards.apply(desired);
+    }
+
+    /** The container's IPv4 address on Docker's default bridge, else on its first network that has one; null if none. */
+    static String containerAddress(Container c) {
+        if (c.getNetworkSettings() == null || c.getNetworkSettings().getNetworks() == null) {
+            return null;
+        }
+        var networks = c.getNetworkSettings().getNetworks();
+        var bridge = networks.get("bridge");
+        if (bridge != null && bridge.getIpAddress() != null && !bridge.getIpAddress().isBlank()) {
+            return bridge.getIpAddress();
+        }
+        return networks.values().stream().map(n -> n.getIpAddress()).filter(ip -> ip != null && !ip.isBlank()).findFirst().orElse(null);
     }
 
     /** A port published on all addresses is reached on the server's loopback; a specific binding at that address. */

@@ -28,7 +28,7 @@ public record DockBridgeConfig(
         remote = remote == null ? new Remote(null) : remote;
         hetzner = hetzner == null ? new Hetzner(null, null, null, null, null, null, null) : hetzner;
         idle = idle == null ? new Idle(null, null) : idle;
-        forward = forward == null ? new Forward(null, null, null) : forward;
+        forward = forward == null ? new Forward(null, null, null, null) : forward;
         profiles = profiles == null ? Map.of() : profiles;
     }
 
@@ -98,9 +98,13 @@ public record DockBridgeConfig(
         }
     }
 
-    /** {@code max_connections}: per forward; more are closed at once. */
-    public record Forward(Boolean enabled, List<String> bind, Integer maxConnections) {
+    /**
+     * {@code max_connections}: per forward; more are closed at once. {@code direct_to_container}: connect to the
+     * container's address on the server rather than through Docker's userland proxy on the published port.
+     */
+    public record Forward(Boolean enabled, List<String> bind, Integer maxConnections, Boolean directToContainer) {
         public Forward {
+            directToContainer = directToContainer == null ? Boolean.TRUE : directToContainer;
             enabled = enabled == null ? Boolean.TRUE : enabled;
             maxConnections = maxConnections == null ? 512 : maxConnections;
             bind = bind == null ? List.of("127.0.0.1", "::1") : List.copyOf(bind);
