@@ -13,9 +13,7 @@ bash scripts/install-deps.sh python3 >/dev/null
 
 . scripts/testbed.sh
 dir=/tmp/dbrecovery
-on_exit="testbed dbrec down $dir"
-testbed dbrec down "$dir" >/dev/null 2>&1 || true
-testbed dbrec up "$dir" 1 >/dev/null
+fresh_testbed dbrec "$dir" 1
 sed -i 's/^ssh:$/ssh:\n  keepalive_interval: 5s\n  keepalive_max_misses: 3/' "$dir/config.yaml"
 
 export DOCKBRIDGE_HOME=$dir/home DOCKER_CONFIG=$dir/docker-config

@@ -11,9 +11,7 @@ bash scripts/install-deps.sh hyperfine python3 >/dev/null
 
 . scripts/testbed.sh
 dir=/tmp/dbstatus
-on_exit="testbed dbstatus down $dir"
-testbed dbstatus down "$dir" >/dev/null 2>&1 || true
-testbed dbstatus up "$dir" 1 >/dev/null
+fresh_testbed dbstatus "$dir" 1
 
 export DOCKBRIDGE_HOME=$dir/home XDG_CACHE_HOME=$dir/cache DOCKER_CONFIG=$dir/docker-config
 db=cli/target/dockbridge/dockbridge/bin/dockbridge

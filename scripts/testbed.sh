@@ -2,6 +2,7 @@
 #   testbed PREFIX up|down|sim DIR [HOSTS]   the test bed (TestBedMain) with a namespace prefix
 #   start_simulator PREFIX DIR HOSTS [BOOT_MS] starts the Hetzner simulator in the background, waits for
 #                                            it and exports HCLOUD_ENDPOINT / HCLOUD_TOKEN
+#   fresh_testbed PREFIX DIR HOSTS          a new test bed (an old one of that prefix removed), torn down on exit
 #   track PID                                remember a background process; the EXIT trap stops it
 # The EXIT trap stops tracked processes and runs "$on_exit" (e.g. a test-bed teardown) if set.
 
@@ -12,6 +13,13 @@ testbed() {
   local prefix=$1; shift
   java -cp "e2e/target/classes:$(cat e2e/target/classpath.txt)" -Ddockbridge.testbed.prefix="$prefix" \
     dev.dockbridge.e2e.testbed.TestBedMain "$@"
+}
+
+fresh_testbed() {
+  local prefix=$1 dir=$2 hosts=$3
+  on_exit="testbed $prefix down $dir"
+  testbed "$prefix" down "$dir" >/dev/null 2>&1 || true
+  testbed "$prefix" up "$dir" "$hosts" >/dev/null
 }
 
 track() {

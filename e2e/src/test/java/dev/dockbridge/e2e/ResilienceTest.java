@@ -45,6 +45,18 @@ class ResilienceTest {
         return docker.builder(args).redirectErrorStream(true).redirectOutput(out.toFile()).start();
     }
 
+    private static DockBridgeProcess startOnHost2(TestBed bed, Path work) throws IOException {
+        return DockBridgeProcess.start(work.resolve("home"), Files.writeString(work.resolve("config.yaml"), sshConfig(bed, 2)));
+    }
+
+    /** Builds the image and runs busybox httpd publishing {@code port}; returns the container id once the forward answers. */
+    private static String serveWeb(DockerCli docker, Path work, int port) throws IOException {
+        docker.ok("build", "-t", IMAGE, BusyboxImage.context(work.resolve("context")).toString());
+        String web = docker.ok("run", "-d", "-p", port + ":80", IMAGE, "httpd", "-f", "-p", "80", "-h", "/www").strip();
+        await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> LocalPorts.get(port).contains("hello"));
+        return web;
+    }
+
     private static void restore(TestHost host) throws IOException {
         host.link(true);
         host.stopSshd(22);
@@ -55,13 +67,10 @@ class ResilienceTest {
     void aKilledSessionIsReconnectedWhileNewConnectionsWaitAndInFlightOnesEnd(TestBed bed) throws Exception {
         TestHost host = bed.host(2);
         Path work = Files.createTempDirectory("dbe2e-reconnect");
-        Path config = Files.writeString(work.resolve("config.yaml"), sshConfig(bed, 2));
-        try (DockBridgeProcess daemon = DockBridgeProcess.start(work.resolve("home"), config)) {
+        try (DockBridgeProcess daemon = startOnHost2(bed, work)) {
             DockerCli docker = new DockerCli(daemon.socket(), work.resolve("docker-config"));
-            docker.ok("build", "-t", IMAGE, BusyboxImage.context(work.resolve("context")).toString());
-            String web = docker.ok("run", "-d", "-p", "18290:80", IMAGE, "httpd", "-f", "-p", "80", "-h", "/www").strip();
+            String web = serveWeb(docker, work, 18290);
             try {
-                await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> LocalPorts.get(18290).contains("hello"));
                 Process follow = background(docker, work.resolve("follow.txt"), "logs", "-f", web);
 
                 // sshd and every session killed: the session is lost at once
@@ -108,13 +117,10 @@ class ResilienceTest {
     void aMinuteWithTheLinkDownLikeASleepingLaptopNeedsNoRestart(TestBed bed) throws Exception {
         TestHost host = bed.host(2);
         Path work = Files.createTempDirectory("dbe2e-sleep");
-        Path config = Files.writeString(work.resolve("config.yaml"), sshConfig(bed, 2));
-        try (DockBridgeProcess daemon = DockBridgeProcess.start(work.resolve("home"), config)) {
+        try (DockBridgeProcess daemon = startOnHost2(bed, work)) {
             DockerCli docker = new DockerCli(daemon.socket(), work.resolve("docker-config"));
-            docker.ok("build", "-t", IMAGE, BusyboxImage.context(work.resolve("context")).toString());
-            String web = docker.ok("run", "-d", "-p", "18292:80", IMAGE, "httpd", "-f", "-p", "80", "-h", "/www").strip();
+            String web = serveWeb(docker, work, 18292);
             try {
-                await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> LocalPorts.get(18292).contains("hello"));
                 long down = System.nanoTime();
                 host.link(false);
                 // nothing resets the connection: only the keepalives can tell (1 s x 3 misses)
