@@ -45,6 +45,42 @@ class ResilienceTest {
         return docker.builder(args).redirectErrorStream(true).redirectOutput(out.toFile()).start();
     }
 
+    /**
+     * GETs a file over HTTP/1.0 reading 64 KiB every 10 ms; "complete" only if the body has the announced
+     * length, "error: ..." if the connection failed, "short: ..." for a clean end before that (a silent truncation).
+     */
+    private static String slowDownload(int port, String path, java.util.concurrent.atomic.AtomicLong received) {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+            s.setSoTimeout(30_000);
+            s.getOutputStream().write(("GET " + path + " HTTP/1.0\r\nHost: x\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            java.io.InputStream in = s.getInputStream();
+            StringBuilder head = new StringBuilder();
+            while (!head.toString().endsWith("\r\n\r\n")) {
+                int b = in.read();
+                if (b < 0) {
+                    return "short: no headers";
+                }
+                head.append((char) b);
+            }
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?i)content-length: *(\\d+)").matcher(head);
+            long length = m.find() ? Long.parseLong(m.group(1)) : -1;
+            byte[] buffer = new byte[64 * 1024];
+            long body = 0;
+            int n;
+            while ((n = in.read(buffer)) > 0) {
+                body += n;
+                received.addAndGet(n);
+                Thread.sleep(10);
+            }
+            return body == length ? "complete" : "short: " + body + " of " + length + " bytes, then a clean end";
+        } catch (IOException e) {
+            return "error: " + e;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "error: interrupted";
+        }
+    }
+
     private static DockBridgeProcess startOnHost2(TestBed bed, Path work) throws IOException {
         return DockBridgeProcess.start(work.resolve("home"), Files.writeString(work.resolve("config.yaml"), sshConfig(bed, 2)));
     }
@@ -72,10 +108,18 @@ class ResilienceTest {
             String web = serveWeb(docker, work, 18290);
             try {
                 Process follow = background(docker, work.resolve("follow.txt"), "logs", "-f", web);
+                // a 64 MiB download through the forward, read slowly, is in flight when the session dies
+                docker.ok("exec", web, "dd", "if=/dev/urandom", "of=/www/big", "bs=1048576", "count=64");
+                java.util.concurrent.atomic.AtomicLong received = new java.util.concurrent.atomic.AtomicLong();
+                java.util.concurrent.CompletableFuture<String> download = java.util.concurrent.CompletableFuture.supplyAsync(
+                        () -> slowDownload(18290, "/big", received));
+                await().atMost(Duration.ofSeconds(20)).until(() -> received.get() > 4 << 20);
 
                 // sshd and every session killed: the session is lost at once
                 host.stopSshd(22);
                 host.killSshSessions();
+                assertThat(download.get(60, TimeUnit.SECONDS)).as("the cut download: an error, never a short reply that looks complete")
+                        .startsWith("error:");
                 await().atMost(Duration.ofSeconds(10)).until(() -> daemon.log().contains("ssh session to root@" + host.address() + ":22 lost"));
                 assertThat(follow.waitFor(20, TimeUnit.SECONDS)).as("an in-flight stream ends, it does not hang").isTrue();
 

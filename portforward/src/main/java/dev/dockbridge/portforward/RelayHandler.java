@@ -5,6 +5,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.SocketChannel;
@@ -46,7 +47,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter implements Channel
             if (error != null) {
                 Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error;
                 log.warn("forward {}: connection dropped, the server side could not be reached: {}", target.spec().remotePort(), cause.getMessage());
-                channel.close();
+                reset(); // like a refused connection, not an empty reply
                 return;
             }
             remote = end;
@@ -150,8 +151,25 @@ final class RelayHandler extends ChannelInboundHandlerAdapter implements Channel
 
     @Override
     public void onClose(Throwable cause) {
-        // close after flush, so bytes already queued still arrive
-        channel.eventLoop().execute(() -> channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE));
+        // after flush, so bytes already queued still arrive
+        channel.eventLoop().execute(() -> channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
+            if (remoteEof) {
+                channel.close(); // it ended its output first: everything arrived
+            } else {
+                reset(); // closed without an EOF (a reset on the server, a dead SSH session): what arrived may be cut short
+            }
+        }));
+    }
+
+    /**
+     * Ends the local connection with a TCP reset instead of a FIN, so the client sees an error rather than
+     * what would look like a complete, merely shorter, reply.
+     */
+    private void reset() {
+        if (channel.isOpen()) {
+            channel.config().setOption(ChannelOption.SO_LINGER, 0);
+            channel.close();
+        }
     }
 
     private void closeIfDone() {

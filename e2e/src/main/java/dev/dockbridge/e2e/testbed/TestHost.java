@@ -81,6 +81,12 @@ public final class TestHost {
 
     void create() throws IOException {
         destroy(); // leftovers of an earlier run that died
+        // the addresses depend on the index only: another test bed (another prefix) still up would take the traffic
+        String taken = Cmd.exec(Duration.ofSeconds(10), java.util.Map.of(), null, "ip", "-o", "route", "show", "198.18." + index + ".0/30").stdout().strip();
+        if (!taken.isEmpty()) {
+            throw new IllegalStateException("198.18." + index + ".0/30 is already routed (" + taken + "): another test bed is up; take it down "
+                    + "(java ... TestBedMain down, or: ip netns del <prefix>-h" + index + ")");
+        }
         Files.createDirectories(dir);
         Cmd.run("ip", "netns", "add", name);
         Cmd.run("ip", "link", "add", vethOutside(), "type", "veth", "peer", "name", vethInside());
