@@ -88,7 +88,7 @@ class IdleDeletionTest {
         double seconds = (System.nanoTime() - lastCommand) / 1e9;
         assertThat(seconds).as("DELETE after the last command, seconds").isBetween(19.0, 30.0);
         assertThat(daemon.log()).contains("deleting idle server");
-        assertThat(status().path("server").path("state").asText()).isEqualTo("absent");
+        await().atMost(Duration.ofSeconds(10)).until(() -> status().path("server").path("state").asText().equals("absent"));
 
         assertThat(docker.ok("ps")).startsWith("CONTAINER ID"); // provisions again, transparently
         assertThat(sim.count("POST /servers")).isEqualTo(2);

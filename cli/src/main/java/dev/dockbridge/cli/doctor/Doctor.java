@@ -33,8 +33,9 @@ import dev.dockbridge.cli.config.ConfigLoader;
 import dev.dockbridge.cli.config.DockBridgeConfig;
 
 /**
- * The checks of {@code dockbridge doctor}, in the order a user would fix things. Read-only: it never
- * creates, starts or deletes a server (with no daemon running, it only connects to a host that exists).
+ * The checks of {@code dockbridge doctor}, in the order a user would fix things. It never creates or
+ * deletes a server; with no daemon running it connects to the host the profile already has, as {@code start}
+ * would (which powers on a Hetzner server that is off).
  */
 public final class Doctor {
     private static final ObjectMapper JSON = new ObjectMapper();
