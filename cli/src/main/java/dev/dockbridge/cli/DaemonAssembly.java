@@ -72,7 +72,8 @@ public final class DaemonAssembly {
         Clock clock = Clock.systemUTC();
         ActivityTracker activity = new ActivityTracker(clock);
         var local = config.local();
-        DockerSocketProxy proxy = new DockerSocketProxy(socket, lifecycle::openDocker, activity,
+        DockerSocketProxy proxy = new DockerSocketProxy(socket, lifecycle::openDocker,
+                () -> lifecycle.snapshot().state() == dev.dockbridge.bridge.host.HostState.READY, activity,
                 new ConnectionLimits(local.maxConnections(), local.acceptsPerSecond(), local.firstByteTimeout()));
         ForwardManager forwards = null;
         ContainerWatcher watcher = null;

@@ -39,11 +39,18 @@ final class ConnectionGate implements Runnable {
     private final ConnectionLimits limits;
     private final IntSupplier served;
     private final HandOff handOff;
+    private final java.util.function.BooleanSupplier handOffAtOnce;
     private final Selector selector;
     private volatile boolean closed;
     private long lastOverLimitLog;
 
-    ConnectionGate(ServerSocketChannel server, ConnectionLimits limits, IntSupplier served, HandOff handOff) throws IOException {
+    /**
+     * @param handOffAtOnce asked for each admitted connection: true hands it on before it has spoken (the
+     *                      caller then watches for silence itself), which saves the first bytes' wait
+     */
+    ConnectionGate(ServerSocketChannel server, ConnectionLimits limits, IntSupplier served, java.util.function.BooleanSupplier handOffAtOnce,
+                   HandOff handOff) throws IOException {
+        this.handOffAtOnce = handOffAtOnce;
         this.server = server;
         this.limits = limits;
         this.served = served;
@@ -108,6 +115,10 @@ final class ConnectionGate implements Runnable {
             }
             reply(client, 503, "Service Unavailable", "dockbridge: too many open docker connections (" + limits.maxConnections()
                     + ", local.max_connections); close some and try again");
+            return;
+        }
+        if (handOffAtOnce.getAsBoolean()) {
+            handOff.accept(client, ByteBuffer.allocate(0));
             return;
         }
         client.configureBlocking(false);
@@ -178,7 +189,7 @@ final class ConnectionGate implements Runnable {
     }
 
     /** A short answer on a fresh connection: fits the socket buffer, so a non-blocking write takes it whole. */
-    private static void reply(SocketChannel client, int status, String reason, String message) {
+    static void reply(SocketChannel client, int status, String reason, String message) {
         try {
             ByteBuffer b = ByteBuffer.wrap(ErrorReply.render(status, reason, message));
             client.write(b);

@@ -37,8 +37,15 @@ final class DockerConnection {
     private volatile RemoteStream remote;
     private final ByteBuffer firstBytes;
 
-    /** @param firstBytes what the client sent before the connection was handed over (the gate waited for it) */
-    DockerConnection(long id, SocketChannel local, ByteBuffer firstBytes, DockerUpstream upstream, ConnectionEvents events) {
+    /** Called once when a connection handed over before it spoke sends its first bytes, or ends without any. */
+    private volatile Runnable spoke;
+
+    /**
+     * @param firstBytes what the client sent before the connection was handed over; empty if it was handed
+     *                   over at once, in which case {@code spoke} runs when its first bytes come (or it ends)
+     */
+    DockerConnection(long id, SocketChannel local, ByteBuffer firstBytes, Runnable spoke, DockerUpstream upstream, ConnectionEvents events) {
+        this.spoke = spoke;
         this.id = id;
         this.local = local;
         this.firstBytes = firstBytes;
@@ -86,6 +93,7 @@ final class DockerConnection {
             while (true) {
                 buffer.clear();
                 int n = local.read(buffer);
+                spoke();
                 if (n < 0) {
                     remote.shutdownOutput();
                     break;
@@ -171,10 +179,19 @@ final class DockerConnection {
         }
     }
 
+    private void spoke() {
+        Runnable r = spoke;
+        if (r != null) {
+            spoke = null;
+            r.run();
+        }
+    }
+
     void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        spoke();
         try {
             local.close();
         } catch (IOException ignored) {

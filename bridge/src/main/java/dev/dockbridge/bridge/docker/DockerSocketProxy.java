@@ -53,6 +53,12 @@ public final class DockerSocketProxy implements Closeable {
     }
 
     private final ConnectionLimits limits;
+    private final java.util.function.BooleanSupplier hostReady;
+    /** Connections handed on before speaking and still silent; at most {@link #SILENT_AT_ONCE}. */
+    private final java.util.concurrent.atomic.AtomicInteger silent = new java.util.concurrent.atomic.AtomicInteger();
+    private static final int SILENT_AT_ONCE = 16;
+    private final java.util.concurrent.ScheduledExecutorService silenceWatch = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+            dev.dockbridge.bridge.daemon.Threads.named("docker-silence-watch"));
     private volatile ConnectionGate gate;
 
     public DockerSocketProxy(Path socketPath, DockerUpstream upstream, ProxyListener listener) {
@@ -60,6 +66,17 @@ public final class DockerSocketProxy implements Closeable {
     }
 
     public DockerSocketProxy(Path socketPath, DockerUpstream upstream, ProxyListener listener, ConnectionLimits limits) {
+        this(socketPath, upstream, () -> false, listener, limits);
+    }
+
+    /**
+     * @param hostReady whether a host is ready now: only then are connections handed on before they speak
+     *                  (their stream opens while the client writes), a few at a time; otherwise, and past that
+     *                  few, a connection waits in the gate for its first bytes, costing no thread and no stream
+     */
+    public DockerSocketProxy(Path socketPath, DockerUpstream upstream, java.util.function.BooleanSupplier hostReady, ProxyListener listener,
+                             ConnectionLimits limits) {
+        this.hostReady = hostReady;
         this.limits = limits;
         this.socketPath = socketPath;
         this.upstream = upstream;
@@ -91,7 +108,7 @@ public final class DockerSocketProxy implements Closeable {
             throw new IOException("cannot listen on " + socketPath + ": " + e.getMessage(), e);
         }
         server = channel;
-        gate = new ConnectionGate(channel, limits, open::size, this::serve);
+        gate = new ConnectionGate(channel, limits, open::size, this::handOnAtOnce, this::serve);
         Thread acceptor = new Thread(gate, "docker-socket-accept");
         acceptor.setDaemon(true);
         acceptor.start();
@@ -116,9 +133,40 @@ public final class DockerSocketProxy implements Closeable {
         }
     }
 
-    /** A connection that has sent its first bytes: from here on it is a Docker API connection (and counts as use). */
+    private boolean handOnAtOnce() {
+        if (!hostReady.getAsBoolean()) {
+            return false; // a silent client must never bring a host up
+        }
+        if (silent.incrementAndGet() > SILENT_AT_ONCE) {
+            silent.decrementAndGet();
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * A connection that has sent its first bytes, or one handed on at once (empty {@code firstBytes}), which is
+     * then answered 408 if it stays silent past the limit: from here on it is a Docker API connection.
+     */
     private void serve(SocketChannel client, java.nio.ByteBuffer firstBytes) {
-        DockerConnection connection = new DockerConnection(ids.incrementAndGet(), client, firstBytes, upstream, events);
+        Runnable spoke = null;
+        if (!firstBytes.hasRemaining()) {
+            java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.ScheduledFuture<?> watch = silenceWatch.schedule(() -> {
+                if (done.compareAndSet(false, true)) {
+                    silent.decrementAndGet();
+                    ConnectionGate.reply(client, 408, "Request Timeout", "dockbridge: nothing was sent within "
+                            + limits.firstByteTimeout().toSeconds() + " s of connecting (local.first_byte_timeout)");
+                }
+            }, limits.firstByteTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            spoke = () -> {
+                if (done.compareAndSet(false, true)) {
+                    silent.decrementAndGet();
+                    watch.cancel(false);
+                }
+            };
+        }
+        DockerConnection connection = new DockerConnection(ids.incrementAndGet(), client, firstBytes, spoke, upstream, events);
         open.add(connection);
         listener.opened();
         try {
@@ -164,6 +212,7 @@ public final class DockerSocketProxy implements Closeable {
         for (DockerConnection c : open) {
             c.close();
         }
+        silenceWatch.shutdownNow();
         threads.shutdownNow();
         try {
             Files.deleteIfExists(socketPath);
