@@ -209,7 +209,7 @@ public final class DaemonAssembly {
 
     private HostProvider existingHost() {
         var ssh = config.ssh();
-        Path identityFile = identityFile(ssh.identityFile());
+        Path identityFile = identityFile(ctx, ssh.identityFile());
         KeyPair identity;
         try {
             identity = IdentityFiles.load(identityFile);
@@ -252,7 +252,8 @@ public final class DaemonAssembly {
                 clientKey, hostKey);
     }
 
-    private Path identityFile(String configured) {
+    /** The configured key, else {@code ~/.ssh/id_ed25519}, else {@code ~/.ssh/id_rsa} if only that exists. */
+    public static Path identityFile(CliContext ctx, String configured) {
         if (configured != null) {
             return ctx.expand(configured);
         }

@@ -26,7 +26,7 @@ class CrashAndFaultTest {
     private static final String TOKEN = "sim-token-crash";
 
     private static Map<String, String> env(HetznerSimulator sim) {
-        return Map.of("HCLOUD_TOKEN", TOKEN, "HCLOUD_ENDPOINT", sim.endpoint());
+        return sim.clientEnv();
     }
 
     @Test

@@ -41,7 +41,7 @@ class DataVolumeTest {
         Path config = Files.writeString(work.resolve("config.yaml"),
                 "provider: hetzner\nhetzner:\n  volume_size_gb: 10\nidle:\n  timeout: 20s\n  billing_aware: false\n");
         try (HetznerSimulator sim = new HetznerSimulator(TOKEN, List.of(bed.host(3), bed.host(4)));
-             DockBridgeProcess daemon = DockBridgeProcess.start(home, config, Map.of("HCLOUD_TOKEN", TOKEN, "HCLOUD_ENDPOINT", sim.endpoint()))) {
+             DockBridgeProcess daemon = DockBridgeProcess.start(home, config, sim.clientEnv())) {
             DockerCli docker = new DockerCli(daemon.socket(), work.resolve("docker-config"));
             docker.ok("build", "-t", IMAGE, BusyboxImage.context(work.resolve("context")).toString());
             docker.ok("volume", "create", "notes");

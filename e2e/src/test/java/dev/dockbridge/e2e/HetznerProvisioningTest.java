@@ -56,7 +56,7 @@ class HetznerProvisioningTest {
     }
 
     private Map<String, String> env() {
-        return Map.of("HCLOUD_TOKEN", TOKEN, "HCLOUD_ENDPOINT", sim.endpoint());
+        return sim.clientEnv();
     }
 
     private DockBridgeProcess start() throws IOException {

@@ -44,7 +44,7 @@ class IdleDeletionTest {
         sim = new HetznerSimulator(TOKEN, List.of(bed.host(3), bed.host(4)));
         work = Files.createTempDirectory("dbe2e-idle");
         Path config = Files.writeString(work.resolve("config.yaml"), "provider: hetzner\nidle:\n  timeout: 20s\n  billing_aware: false\n");
-        daemon = DockBridgeProcess.start(work.resolve("home"), config, Map.of("HCLOUD_TOKEN", TOKEN, "HCLOUD_ENDPOINT", sim.endpoint()));
+        daemon = DockBridgeProcess.start(work.resolve("home"), config, sim.clientEnv());
         docker = new DockerCli(daemon.socket(), work.resolve("docker-config"));
     }
 

@@ -55,7 +55,7 @@ class SecurityTest {
         Path home = work.resolve("home");
         Path config = Files.writeString(work.resolve("config.yaml"), "provider: hetzner\n");
         try (HetznerSimulator sim = new HetznerSimulator(TOKEN, List.of(bed.host(3), bed.host(4)));
-             DockBridgeProcess daemon = DockBridgeProcess.start(home, config, Map.of("HCLOUD_TOKEN", TOKEN, "HCLOUD_ENDPOINT", sim.endpoint()),
+             DockBridgeProcess daemon = DockBridgeProcess.start(home, config, sim.clientEnv(),
                      "--debug")) {
             DockerCli docker = new DockerCli(daemon.socket(), work.resolve("docker-config"));
             docker.ok("build", "-t", "sec:e2e", BusyboxImage.context(work.resolve("context")).toString());

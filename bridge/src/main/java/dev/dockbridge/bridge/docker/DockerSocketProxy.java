@@ -61,12 +61,9 @@ public final class DockerSocketProxy implements Closeable {
             dev.dockbridge.bridge.daemon.Threads.named("docker-silence-watch"));
     private volatile ConnectionGate gate;
 
+    /** A socket that always waits for a connection's first bytes (no host to know about), with the default limits. */
     public DockerSocketProxy(Path socketPath, DockerUpstream upstream, ProxyListener listener) {
-        this(socketPath, upstream, listener, ConnectionLimits.DEFAULTS);
-    }
-
-    public DockerSocketProxy(Path socketPath, DockerUpstream upstream, ProxyListener listener, ConnectionLimits limits) {
-        this(socketPath, upstream, () -> false, listener, limits);
+        this(socketPath, upstream, () -> false, listener, ConnectionLimits.DEFAULTS);
     }
 
     /**

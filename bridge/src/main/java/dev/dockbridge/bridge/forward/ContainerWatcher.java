@@ -50,10 +50,6 @@ public final class ContainerWatcher implements Closeable {
     private DockerClient docker; // watcher thread only
     private Closeable events; // watcher thread only
 
-    public ContainerWatcher(HostLifecycle lifecycle, ForwardManager forwards, Path privateSocketPath, Duration reconcileEvery) {
-        this(lifecycle, forwards, privateSocketPath, reconcileEvery, true);
-    }
-
     /** @param directToContainer forward to the container's own address when it has one (the published port stays the fallback) */
     public ContainerWatcher(HostLifecycle lifecycle, ForwardManager forwards, Path privateSocketPath, Duration reconcileEvery,
                             boolean directToContainer) {

@@ -20,14 +20,6 @@ public record SshTarget(
         int keepaliveMaxMisses,
         Duration reconnectWait) {
 
-    /** How long a new connection waits for a lost session to come back, by default. */
-    public static final Duration DEFAULT_RECONNECT_WAIT = Duration.ofSeconds(20);
-
-    public SshTarget(String host, int port, String user, KeyPair identity, String identityDescription, HostKeyTrust hostKeyTrust,
-                     Duration connectTimeout, Duration keepaliveInterval, int keepaliveMaxMisses) {
-        this(host, port, user, identity, identityDescription, hostKeyTrust, connectTimeout, keepaliveInterval, keepaliveMaxMisses,
-                DEFAULT_RECONNECT_WAIT);
-    }
 
     public SshTarget {
         Objects.requireNonNull(host, "host");

@@ -56,7 +56,7 @@ public final class SshTunnel implements Closeable {
             });
     private final java.util.List<Listener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-    /** Session loss and return, for the parts that must react (the host lifecycle, the container watcher). */
+    /** Session loss, for the parts that must react (the host lifecycle). */
     public interface Listener {
         /** The session died (keepalives unanswered, connection reset, server gone). */
         default void lost(String address) {
@@ -66,9 +66,6 @@ public final class SshTunnel implements Closeable {
         default void reconnectFailed(String address, java.time.Instant since, TunnelException why) {
         }
 
-        /** The session is back. */
-        default void reconnected(String address) {
-        }
     }
 
     public SshTunnel(SshTarget target) {
@@ -203,7 +200,6 @@ public final class SshTunnel implements Closeable {
             if (wasLost != null) {
                 log.info("ssh session to {} is back after {} s ({} background attempts)", target.address(),
                         java.time.Duration.between(wasLost, java.time.Instant.now()).toSeconds(), attempts);
-                listeners.forEach(l -> l.reconnected(target.address()));
             }
         } catch (TunnelException e) {
             synchronized (lock) {

@@ -101,7 +101,7 @@ public final class Doctor {
     private Check keys(DockBridgeConfig config) {
         List<Path> files = new ArrayList<>();
         if (config.provider() == DockBridgeConfig.Provider.SSH) {
-            Path identity = config.ssh().identityFile() != null ? ctx.expand(config.ssh().identityFile()) : defaultIdentity();
+            Path identity = DaemonAssembly.identityFile(ctx, config.ssh().identityFile());
             try {
                 IdentityFiles.load(identity);
             } catch (IOException e) {
@@ -133,11 +133,6 @@ public final class Doctor {
         return Check.ok("ssh keys", String.join(", ", files.stream().map(Path::toString).toList()) + " (0600)");
     }
 
-    private Path defaultIdentity() {
-        Path ed25519 = ctx.userHome().resolve(".ssh/id_ed25519");
-        Path rsa = ctx.userHome().resolve(".ssh/id_rsa");
-        return !Files.exists(ed25519) && Files.exists(rsa) ? rsa : ed25519;
-    }
 
     private Check dockerCli() {
         try {

@@ -119,6 +119,11 @@ public final class HetznerSimulator implements AutoCloseable {
         http.start(InetAddress.getLoopbackAddress(), 0);
     }
 
+    /** The environment that points DockBridge at this simulator with its token. */
+    public Map<String, String> clientEnv() {
+        return Map.of("HCLOUD_TOKEN", token, "HCLOUD_ENDPOINT", endpoint());
+    }
+
     /** The API base URL, for {@code HCLOUD_ENDPOINT}. */
     public String endpoint() {
         return http.url("/v1").toString();
