@@ -7,12 +7,13 @@ import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /** Asks the profile's running daemon through its control socket. */
 public final class ControlClient {
@@ -23,21 +24,24 @@ public final class ControlClient {
 
     /** @throws UserException (exit 1) when no daemon runs for the profile */
     public static JsonNode ask(Profile profile, String command) {
-        return ask(profile, command, "");
+        return ask(profile, command, Map.of());
     }
 
-    /** @param extraJson more request fields, e.g. {@code ,"seconds":60} */
-    public static JsonNode ask(Profile profile, String command, String extraJson) {
+    /** @param fields more request fields, e.g. {@code Map.of("seconds", 60)} */
+    public static JsonNode ask(Profile profile, String command, Map<String, Object> fields) {
         Path socket = profile.stateDir().resolve("control.sock");
         String notRunning = "dockbridge is not running for profile " + profile.name() + ": start it with 'dockbridge start"
                 + (profile.name().equals("default") ? "" : " --profile " + profile.name()) + "'";
         if (!Files.exists(socket)) {
             throw new UserException(ExitCodes.FAILURE, notRunning);
         }
+        ObjectNode request = JSON.createObjectNode().put("command", command);
+        fields.forEach((k, v) -> request.set(k, JSON.valueToTree(v)));
         try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             ch.connect(UnixDomainSocketAddress.of(socket));
             OutputStream out = Channels.newOutputStream(ch);
-            out.write(("{\"command\":\"" + command + "\"" + extraJson + "}\n").getBytes(StandardCharsets.UTF_8));
+            out.write(JSON.writeValueAsBytes(request));
+            out.write('\n');
             out.flush();
             InputStream in = Channels.newInputStream(ch);
             JsonNode answer = JSON.readTree(in.readAllBytes());

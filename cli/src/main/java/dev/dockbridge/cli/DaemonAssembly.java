@@ -8,22 +8,25 @@ import java.time.Clock;
 import java.time.Duration;
 
 import java.util.List;
-import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 import dev.dockbridge.bridge.daemon.BridgeDaemon;
 import dev.dockbridge.bridge.daemon.ControlServer;
 import dev.dockbridge.bridge.daemon.DaemonLock;
-import dev.dockbridge.bridge.daemon.StatusReport;
-import dev.dockbridge.bridge.daemon.Threads;
+import dev.dockbridge.bridge.daemon.ControlCommands;
+import dev.dockbridge.bridge.concurrent.Threads;
 import dev.dockbridge.bridge.forward.ContainerWatcher;
 import dev.dockbridge.bridge.forward.SshChannelOpener;
 import dev.dockbridge.portforward.ForwardManager;
 import dev.dockbridge.bridge.docker.ConnectionLimits;
 import dev.dockbridge.bridge.docker.DockerSocketProxy;
 import dev.dockbridge.bridge.host.ExistingHostProvider;
-import dev.dockbridge.bridge.host.HetznerHostProvider;
+import dev.dockbridge.bridge.host.HostState;
+import dev.dockbridge.bridge.host.HourlyPrice;
+import dev.dockbridge.bridge.host.hetzner.HetznerHostProvider;
 import dev.dockbridge.bridge.host.HostLifecycle;
 import dev.dockbridge.bridge.host.HostProvider;
 import dev.dockbridge.bridge.host.ProfileKeys;
@@ -67,13 +70,14 @@ public final class DaemonAssembly {
 
     /** @param lock the profile's daemon lock; the daemon releases it last when it stops */
     public BridgeDaemon build(DaemonLock lock) {
-        HostLifecycle lifecycle = lifecycle();
+        CostBook costs = costBook();
+        HostLifecycle lifecycle = lifecycle(costs);
         Path socket = dockerSocket(ctx, profile, config);
         Clock clock = Clock.systemUTC();
         ActivityTracker activity = new ActivityTracker(clock);
         var local = config.local();
         DockerSocketProxy proxy = new DockerSocketProxy(socket, lifecycle::openDocker,
-                () -> lifecycle.snapshot().state() == dev.dockbridge.bridge.host.HostState.READY, activity,
+                () -> lifecycle.snapshot().state() == HostState.READY, activity,
                 new ConnectionLimits(local.maxConnections(), local.acceptsPerSecond(), local.firstByteTimeout()));
         ForwardManager forwards = null;
         ContainerWatcher watcher = null;
@@ -86,21 +90,41 @@ public final class DaemonAssembly {
         }
         ForwardManager forwardsForStatus = forwards;
         IdleReaper reaper = null;
-        if (lifecycle.provider().disposable()) {
+        if (lifecycle.disposable()) {
             IdlePolicy policy = new IdlePolicy(config.idle().timeout(), config.idle().billingAware(), BILLING_MARGIN);
             reaper = new IdleReaper(lifecycle, activity, () -> forwardsForStatus == null ? List.of() : forwardsForStatus.snapshot(), policy, clock);
         }
-        IdleReaper reaperForStatus = reaper;
-        CostBook costs = new CostBook(profile.stateDir().resolve("costs.json"), clock);
+        ControlCommands commands = new ControlCommands(profile.name(), "unix://" + socket, lifecycle, forwards, reaper, costs, clock);
+        AtomicReference<BridgeDaemon> self = new AtomicReference<>();
+        ControlServer control = new ControlServer(profile.stateDir().resolve("control.sock"), commands.handlers(() -> self.get().close()));
+        BridgeDaemon daemon = new BridgeDaemon(new BridgeDaemon.Parts(lifecycle, proxy, forwards, watcher, reaper, control), lock);
+        self.set(daemon);
+        return daemon;
+    }
+
+    private CostBook costBook() {
+        return new CostBook(profile.stateDir().resolve("costs.json"), Clock.systemUTC());
+    }
+
+    /** The host lifecycle alone (for commands that manage the server without serving a socket); it keeps the cost book too. */
+    public HostLifecycle lifecycle() {
+        return lifecycle(costBook());
+    }
+
+    private HostLifecycle lifecycle(CostBook costs) {
+        try {
+            profile.ensureStateDir();
+        } catch (IOException e) {
+            throw new UserException(ExitCodes.FAILURE, "cannot create " + profile.stateDir() + ": " + e.getMessage(), e);
+        }
+        HostProvider provider = config.provider() == DockBridgeConfig.Provider.SSH ? existingHost() : hetzner();
+        HostLifecycle lifecycle = new HostLifecycle(provider, SshTunnel::new, config.remote().dockerSocket(), config.hetzner().bootTimeout(),
+                Clock.systemUTC());
         lifecycle.addListener(new HostLifecycle.Listener() {
             @Override
-            public void ready(ProvisionedHost host) {
-                try {
-                    if (host.created() != null) {
-                        lifecycle.provider().price(host).ifPresent(p -> costs.running(host.id(), host.name(), host.created(), p));
-                    }
-                } catch (IOException e) {
-                    org.slf4j.LoggerFactory.getLogger(DaemonAssembly.class).warn("cannot read the price of {}: {}", host.name(), e.getMessage());
+            public void ready(ProvisionedHost host, Optional<HourlyPrice> price) {
+                if (host.created() != null) {
+                    price.ifPresent(p -> costs.running(host.id(), host.name(), host.created(), p));
                 }
             }
 
@@ -109,102 +133,7 @@ public final class DaemonAssembly {
                 costs.deleted(host.id());
             }
         });
-        String dockerHost = "unix://" + socket;
-        java.util.concurrent.atomic.AtomicReference<BridgeDaemon> self = new java.util.concurrent.atomic.AtomicReference<>();
-        ControlServer control = new ControlServer(profile.stateDir().resolve("control.sock"), Map.of(
-                "stop", request -> stop(self.get(), request),
-                "server_create", request -> serverCreate(lifecycle),
-                "server_destroy", request -> serverDestroy(lifecycle),
-                "hold", request -> hold(reaperForStatus, request),
-                "status", request -> StatusReport.status(profile.name(), dockerHost, lifecycle, forwardsForStatus, reaperForStatus, costs, clock),
-                "ports", request -> StatusReport.forwards(forwardsForStatus)));
-        BridgeDaemon daemon = new BridgeDaemon(new BridgeDaemon.Parts(lifecycle, proxy, forwards, watcher, reaper, control), lock);
-        self.set(daemon);
-        return daemon;
-    }
-
-    private static Object serverCreate(HostLifecycle lifecycle) {
-        try {
-            lifecycle.ensureReady();
-            ProvisionedHost h = lifecycle.snapshot().host();
-            return Map.of("id", h.id(), "name", h.name(), "ip", h.ssh().host());
-        } catch (IOException e) {
-            return Map.of("error", String.valueOf(e.getMessage()));
-        }
-    }
-
-    private static Object serverDestroy(HostLifecycle lifecycle) {
-        try {
-            java.util.Optional<ProvisionedHost> h = lifecycle.provider().findExisting();
-            if (h.isEmpty()) {
-                return Map.of("deleted", "");
-            }
-            lifecycle.destroy();
-            return Map.of("deleted", h.get().name(), "id", h.get().id());
-        } catch (IOException e) {
-            return Map.of("error", String.valueOf(e.getMessage()));
-        }
-    }
-
-    /**
-     * {@code {"command":"stop","destroy":bool,"purge_volume":bool}}: deletes the server (and the data volume)
-     * first, so a failure reaches the user and the daemon keeps running to retry; then answers and stops.
-     */
-    private static Object stop(BridgeDaemon daemon, com.fasterxml.jackson.databind.JsonNode request) {
-        boolean destroy = request.path("destroy").asBoolean(false);
-        boolean purge = request.path("purge_volume").asBoolean(false);
-        Map<String, Object> answer = new java.util.LinkedHashMap<>();
-        answer.put("stopping", true);
-        answer.put("pid", String.valueOf(ProcessHandle.current().pid()));
-        if (destroy) {
-            HostLifecycle lifecycle = daemon.lifecycle();
-            if (!lifecycle.provider().disposable()) {
-                return Map.of("error", "this profile's host is not DockBridge's to delete; use 'dockbridge stop' without --destroy");
-            }
-            try {
-                java.util.Optional<ProvisionedHost> host = java.util.Optional.ofNullable(lifecycle.snapshot().host());
-                if (host.isEmpty()) {
-                    host = lifecycle.provider().findExisting();
-                }
-                lifecycle.destroy();
-                answer.put("deleted", host.map(ProvisionedHost::name).orElse(""));
-                if (purge) {
-                    lifecycle.provider().purgeDataVolume().ifPresent(v -> {
-                        org.slf4j.LoggerFactory.getLogger(DaemonAssembly.class).info("deleted the data volume {} ({})", v.name(), v.id());
-                        answer.put("purged_volume", v.name());
-                    });
-                }
-            } catch (IOException e) {
-                return Map.of("error", "deleting failed, the daemon keeps running: " + e.getMessage());
-            }
-        }
-        Thread stopper = new Thread(daemon::close, "stop");
-        stopper.start();
-        return answer;
-    }
-
-    /** {@code {"command":"hold","seconds":N}} keeps the server N seconds regardless of idleness; 0 releases. */
-    private static Object hold(IdleReaper reaper, com.fasterxml.jackson.databind.JsonNode request) {
-        if (reaper == null) {
-            return Map.of("error", "this profile's host is never deleted, so there is nothing to hold");
-        }
-        long seconds = request.path("seconds").asLong(0);
-        java.time.Instant until = seconds > 0 ? java.time.Instant.now().plusSeconds(seconds) : null;
-        reaper.hold(until);
-        return Map.of("held_until", until == null ? "released" : until.toString());
-    }
-
-
-    /** The host lifecycle alone (for commands that manage the server without serving a socket). */
-    public HostLifecycle lifecycle() {
-        try {
-            profile.ensureStateDir();
-        } catch (IOException e) {
-            throw new UserException(ExitCodes.FAILURE, "cannot create " + profile.stateDir() + ": " + e.getMessage(), e);
-        }
-        HostProvider provider = config.provider() == DockBridgeConfig.Provider.SSH ? existingHost() : hetzner();
-        return new HostLifecycle(provider, SshTunnel::new, config.remote().dockerSocket(), config.hetzner().bootTimeout(),
-                Clock.systemUTC());
+        return lifecycle;
     }
 
     private HostProvider existingHost() {

@@ -12,7 +12,7 @@ import dev.dockbridge.bridge.forward.ContainerWatcher;
 import dev.dockbridge.bridge.host.HostLifecycle;
 import dev.dockbridge.bridge.idle.IdleReaper;
 import dev.dockbridge.bridge.tunnel.TunnelException;
-import dev.dockbridge.hetzner.HetznerApiException;
+import dev.dockbridge.bridge.host.ProviderException;
 import dev.dockbridge.portforward.ForwardManager;
 
 /**
@@ -49,9 +49,11 @@ public final class BridgeDaemon implements Closeable {
      * command retries and reports why it failed.
      */
     public void start() throws IOException {
+        // control first: 'stop' and 'status' reach the daemon from the first moment, also while it adopts
+        cleanups.register(parts.control()).start();
         try {
             if (!parts.lifecycle().adopt()) {
-                log.info("no host yet: the first docker command brings one up ({})", parts.lifecycle().provider().describe());
+                log.info("no host yet: the first docker command brings one up ({})", parts.lifecycle().describe());
             }
         } catch (IOException e) {
             if (permanent(e)) {
@@ -61,8 +63,6 @@ public final class BridgeDaemon implements Closeable {
             log.warn("{}; the docker socket starts anyway and each docker command retries", e.getMessage());
         }
         try {
-            // control first: once the docker socket answers, 'stop' and 'status' must already reach the daemon
-            cleanups.register(parts.control()).start();
             if (parts.forwards() != null) {
                 cleanups.register(parts.forwards());
                 cleanups.register(parts.watcher()).start();
@@ -83,7 +83,7 @@ public final class BridgeDaemon implements Closeable {
             if (t instanceof TunnelException te && te.permanent()) {
                 return true;
             }
-            if (t instanceof HetznerApiException he && (he.unauthorized() || he.status() == 403)) {
+            if (t instanceof ProviderException pe && pe.permanent()) {
                 return true;
             }
         }

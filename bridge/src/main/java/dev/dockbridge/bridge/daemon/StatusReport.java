@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 
 import dev.dockbridge.bridge.host.HostLifecycle;
+import dev.dockbridge.bridge.host.HostState;
 import dev.dockbridge.bridge.host.ProvisionedHost;
 import dev.dockbridge.bridge.idle.CostBook;
 import dev.dockbridge.bridge.idle.IdlePolicy;
@@ -28,23 +29,24 @@ public final class StatusReport {
         HostLifecycle.Snapshot s = lifecycle.snapshot();
         Map<String, Object> server = new LinkedHashMap<>();
         server.put("state", s.state().label());
-        server.put("provider", lifecycle.provider().describe());
+        server.put("phase", s.state().phase());
+        server.put("provider", lifecycle.describe());
+        if (s.step() != null) {
+            server.put("step", s.step());
+            server.put("step_for_s", Math.max(0, Duration.between(s.since(), clock.instant()).toSeconds()));
+        }
         ProvisionedHost h = s.host();
         if (h != null) {
-            server.put("id", h.id().matches("[0-9]{1,18}") ? (Object) Long.parseLong(h.id()) : h.id()); // a Hetzner id is a number
+            server.put("id", hostId(h));
             server.put("name", h.name());
             server.put("ip", h.ssh().host());
             server.put("type", h.type());
             server.put("location", h.location());
             server.put("uptime_s", h.created() == null ? null : Duration.between(h.created(), clock.instant()).toSeconds());
-            try {
-                lifecycle.provider().price(h).ifPresent(p -> {
-                    server.put("hourly_price", p.hourlyGross());
-                    server.put("currency", p.currency());
-                });
-            } catch (java.io.IOException e) {
-                server.put("hourly_price", null);
-            }
+            lifecycle.price(h).ifPresent(p -> {
+                server.put("hourly_price", p.gross());
+                server.put("currency", p.currency());
+            });
             server.put("cost", costs == null ? null : costs.cost(h.id()));
         }
         if (costs != null) {
@@ -53,7 +55,20 @@ public final class StatusReport {
         if (s.reason() != null) {
             server.put("reason", s.reason());
         }
-        lifecycle.provider().dataVolume().ifPresent(v -> {
+        if (s.state() == HostState.DELETE_RETRYING || s.deleteAttempts() > 0) {
+            server.put("delete_attempts", s.deleteAttempts());
+        }
+        if (!s.others().isEmpty()) {
+            server.put("others", s.others().stream().map(o -> {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("id", hostId(o));
+                m.put("name", o.name());
+                m.put("status", o.status());
+                m.put("fix", "not used by DockBridge but billed: delete it in the Cloud Console");
+                return m;
+            }).toList());
+        }
+        lifecycle.dataVolume().ifPresent(v -> {
             Map<String, Object> volume = new LinkedHashMap<>();
             volume.put("id", v.id());
             volume.put("name", v.name());
@@ -80,6 +95,11 @@ public final class StatusReport {
         out.put("idle", idle);
         out.put("forwards", forwards(forwards));
         return out;
+    }
+
+    /** A Hetzner id is a number; an existing host's id is its address. */
+    private static Object hostId(ProvisionedHost h) {
+        return h.id().matches("[0-9]{1,18}") ? (Object) Long.parseLong(h.id()) : h.id();
     }
 
     public static List<Map<String, Object>> forwards(ForwardManager forwards) {

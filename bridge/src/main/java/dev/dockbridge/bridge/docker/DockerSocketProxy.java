@@ -58,7 +58,7 @@ public final class DockerSocketProxy implements Closeable {
     private final java.util.concurrent.atomic.AtomicInteger silent = new java.util.concurrent.atomic.AtomicInteger();
     private static final int SILENT_AT_ONCE = 16;
     private final java.util.concurrent.ScheduledExecutorService silenceWatch = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
-            dev.dockbridge.bridge.daemon.Threads.named("docker-silence-watch"));
+            dev.dockbridge.bridge.concurrent.Threads.named("docker-silence-watch"));
     private volatile ConnectionGate gate;
 
     /** A socket that always waits for a connection's first bytes (no host to know about), with the default limits. */
@@ -78,7 +78,7 @@ public final class DockerSocketProxy implements Closeable {
         this.socketPath = socketPath;
         this.upstream = upstream;
         this.listener = listener;
-        this.threads = Executors.newCachedThreadPool(dev.dockbridge.bridge.daemon.Threads.named("docker-conn"));
+        this.threads = Executors.newCachedThreadPool(dev.dockbridge.bridge.concurrent.Threads.named("docker-conn"));
     }
 
     public Path socketPath() {

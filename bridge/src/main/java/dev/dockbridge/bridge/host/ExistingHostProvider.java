@@ -1,6 +1,6 @@
 package dev.dockbridge.bridge.host;
 
-import java.util.Optional;
+import java.util.List;
 import java.util.function.Consumer;
 
 import dev.dockbridge.bridge.tunnel.SshTarget;
@@ -10,7 +10,7 @@ public final class ExistingHostProvider implements HostProvider {
     private final ProvisionedHost host;
 
     public ExistingHostProvider(SshTarget target) {
-        this.host = new ProvisionedHost(target.host(), target.host(), target, null, null, null, false);
+        this.host = new ProvisionedHost(target.host(), target.host(), target, null, null, null, false, null);
     }
 
     @Override
@@ -19,8 +19,8 @@ public final class ExistingHostProvider implements HostProvider {
     }
 
     @Override
-    public Optional<ProvisionedHost> findExisting() {
-        return Optional.of(host);
+    public List<ProvisionedHost> findExisting() {
+        return List.of(host);
     }
 
     @Override

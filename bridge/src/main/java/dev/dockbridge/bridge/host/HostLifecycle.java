@@ -1,147 +1,275 @@
 package dev.dockbridge.bridge.host;
 
+import static dev.dockbridge.bridge.host.HostLifecycle.Event.BRING_UP_FAILED;
+import static dev.dockbridge.bridge.host.HostLifecycle.Event.CLOSE;
+import static dev.dockbridge.bridge.host.HostLifecycle.Event.DELETE;
+import static dev.dockbridge.bridge.host.HostLifecycle.Event.DELETED;
+import static dev.dockbridge.bridge.host.HostLifecycle.Event.DELETE_FAILED;
+import static dev.dockbridge.bridge.host.HostLifecycle.Event.HOST_GONE;
+import static dev.dockbridge.bridge.host.HostLifecycle.Event.IDLE_DELETE;
+import static dev.dockbridge.bridge.host.HostLifecycle.Event.PROGRESS;
+import static dev.dockbridge.bridge.host.HostLifecycle.Event.QUIESCED;
+import static dev.dockbridge.bridge.host.HostLifecycle.Event.RESUMED;
+import static dev.dockbridge.bridge.host.HostLifecycle.Event.RETRY_DELETE;
+import static dev.dockbridge.bridge.host.HostLifecycle.Event.UP;
+import static dev.dockbridge.bridge.host.HostLifecycle.Event.WANT;
+
 import java.io.Closeable;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.dockbridge.bridge.concurrent.Threads;
 import dev.dockbridge.bridge.tunnel.RemoteStream;
 import dev.dockbridge.bridge.tunnel.SshTarget;
-import dev.dockbridge.bridge.tunnel.SshTunnel;
+import dev.dockbridge.bridge.tunnel.Tunnel;
 import dev.dockbridge.bridge.tunnel.TunnelException;
 
 /**
- * Owns the one host of a profile and its tunnel: finds (adopts) or creates the host on first use, waits
- * until SSH answers with the trusted key and the remote Docker answers {@code /_ping}, and deletes it on
- * request. Concurrent callers share one bring-up; a failed bring-up is retried by the next caller.
+ * The one owner of a profile's host and its tunnel, as an explicit state machine. Every transition runs on
+ * one thread ({@code host-lifecycle}); what takes time (provider calls, SSH waits, the quiesce before a
+ * deletion) runs on worker threads and comes back as a message. {@link #LEGAL} says which message is legal in
+ * which state: anything else is a bug, logged and refused, never a silent overwrite. Each operation carries
+ * the epoch it was started in, so the result of one that was overtaken (closed, replaced) is recognised as
+ * stale and its resources closed.
  *
- * <p>Thread-safe. Owns the tunnel it opens; {@link #close()} closes it but leaves the host running.
+ * <p>The tunnel of a ready host is handed out without a message (a volatile read), and withdrawn before the
+ * idle re-check runs, so a connection either counted as use before the re-check or waits in the machine.
  */
 public final class HostLifecycle implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(HostLifecycle.class);
     /** Stopping Docker and unmounting its volume takes seconds; a host that hangs must not stop the deletion. */
-    private static final Duration BEFORE_DELETE_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration QUIESCE_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration RETRY_INTERVAL = Duration.ofMillis(500);
     /**
      * One docker command opens several connections within milliseconds; they all get the failure of one
      * bring-up instead of each starting another. The next command, later, tries again.
      */
     static final Duration FAILURE_SHARED_FOR = Duration.ofSeconds(3);
+    private static final Duration EXISTENCE_CHECK_EVERY = Duration.ofSeconds(10);
+    /** Closing waits this long for a deletion or a cancelled bring-up's cleanup: a half-made server has no owner. */
+    private static final Duration CLOSE_WAIT = Duration.ofSeconds(90);
+    private static final Duration DELETE_RETRY_FIRST = Duration.ofSeconds(2);
+    private static final Duration DELETE_RETRY_CAP = Duration.ofSeconds(60);
+    private static final long ANY_EPOCH = -1;
 
-    private final HostProvider provider;
-    private final Function<SshTarget, SshTunnel> tunnels;
-    private final String remoteSocket;
-    private final Duration bootTimeout;
-    private final Clock clock;
-    private final ExecutorService worker = Executors.newSingleThreadExecutor(dev.dockbridge.bridge.daemon.Threads.named("host-lifecycle"));
-    private final Object lock = new Object();
-    private HostState state = HostState.ABSENT; // guarded by lock
-    private String reason; // guarded by lock
-    private Instant since; // guarded by lock
-    private ProvisionedHost host; // guarded by lock
-    private SshTunnel tunnel; // guarded by lock
-    private CompletableFuture<SshTunnel> bringUp; // guarded by lock
+    /** What can happen to the lifecycle: each message is one of these. */
+    enum Event { WANT, PROGRESS, UP, BRING_UP_FAILED, IDLE_DELETE, DELETE, QUIESCED, RESUMED, DELETED, DELETE_FAILED, RETRY_DELETE, HOST_GONE, CLOSE }
 
-    /** Told when a host becomes ready and when DockBridge deletes one (e.g. to keep the cost book). */
+    /** The transition table: which events each state accepts. */
+    static final Map<HostState, Set<Event>> LEGAL = legalEvents();
+
+    private static Map<HostState, Set<Event>> legalEvents() {
+        Map<HostState, Set<Event>> t = new EnumMap<>(HostState.class);
+        t.put(HostState.ABSENT, EnumSet.of(WANT, DELETE, CLOSE));
+        t.put(HostState.PROVISIONING, EnumSet.of(WANT, PROGRESS, UP, BRING_UP_FAILED, DELETE, CLOSE));
+        t.put(HostState.BOOTING, EnumSet.of(WANT, PROGRESS, UP, BRING_UP_FAILED, DELETE, CLOSE));
+        t.put(HostState.READY, EnumSet.of(WANT, IDLE_DELETE, DELETE, HOST_GONE, CLOSE));
+        t.put(HostState.QUIESCING, EnumSet.of(WANT, QUIESCED, DELETE, HOST_GONE, CLOSE));
+        t.put(HostState.RESUMING, EnumSet.of(WANT, RESUMED, DELETE, HOST_GONE, CLOSE));
+        t.put(HostState.DESTROYING, EnumSet.of(WANT, PROGRESS, DELETED, DELETE_FAILED, DELETE, CLOSE));
+        t.put(HostState.DELETE_RETRYING, EnumSet.of(WANT, RETRY_DELETE, DELETE, CLOSE));
+        t.put(HostState.FAILED, EnumSet.of(WANT, DELETE, CLOSE));
+        t.put(HostState.CLOSED, EnumSet.of(CLOSE));
+        return t;
+    }
+
+    /** Told when a host becomes ready and when DockBridge deletes one (e.g. to keep the cost book). On the machine's thread. */
     public interface Listener {
-        void ready(ProvisionedHost host);
+        void ready(ProvisionedHost host, Optional<HourlyPrice> price);
 
         void deleted(ProvisionedHost host);
     }
 
-    private final java.util.List<Listener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
-
-    public void addListener(Listener listener) {
-        listeners.add(listener);
+    /**
+     * What status shows.
+     *
+     * @param host           the host in hand (being booted, ready, being deleted), or null
+     * @param reason         why the last bring-up or deletion attempt failed
+     * @param step           what the current operation is doing, for status
+     * @param deleteAttempts failed DELETE attempts of the deletion under way
+     * @param others         further servers of the profile that DockBridge does not use
+     * @param epoch          identifies the current state's occupancy (for {@link #requestIdleDeletion})
+     */
+    public record Snapshot(HostState state, ProvisionedHost host, String reason, Instant since, String step, int deleteAttempts,
+                           List<ProvisionedHost> others, long epoch) {
     }
 
-    private void notify(java.util.function.Consumer<Listener> event) {
-        for (Listener l : listeners) {
-            try {
-                event.accept(l);
-            } catch (RuntimeException e) {
-                log.warn("lifecycle listener failed: {}", e.toString());
-            }
-        }
-    }
+    private final HostProvider provider;
+    private final Function<SshTarget, Tunnel> tunnels;
+    private final String remoteSocket;
+    private final Duration bootTimeout;
+    private final Clock clock;
+    private final ScheduledExecutorService machine = Executors.newSingleThreadScheduledExecutor(Threads.named("host-lifecycle"));
+    private final ExecutorService work = Executors.newCachedThreadPool(Threads.named("host-work"));
+    private final ExecutorService checker = Executors.newSingleThreadExecutor(Threads.named("host-check"));
+    private final List<Listener> listeners = new CopyOnWriteArrayList<>();
 
-    /** What status shows: the state, the host if any, why it failed, and since when. */
-    public record Snapshot(HostState state, ProvisionedHost host, String reason, Instant since) {
-    }
+    // Confined to the machine's thread.
+    private HostState state = HostState.ABSENT;
+    private ProvisionedHost host;
+    private List<ProvisionedHost> others = List.of();
+    private Tunnel tunnel;
+    private String reason;
+    private String step;
+    private Instant since;
+    private long epoch;
+    private int deleteAttempts;
+    private Future<?> operation;
+    private ScheduledFuture<?> retry;
+    private List<ProvisionedHost> doomed = List.of(); // what the deletion under way deletes
+    private final List<CompletableFuture<Tunnel>> waiters = new ArrayList<>();
+    private final List<CompletableFuture<Optional<ProvisionedHost>>> deletions = new ArrayList<>();
+    private CompletableFuture<Boolean> idleDeletion; // completes true once deleted, false when called off
+    private boolean callOff; // a docker command arrived while an idle deletion quiesced the host
+    private boolean deleteWhenSettled; // an explicit delete arrived during a bring-up or a resume
+    private CompletableFuture<Void> closing;
 
-    public HostLifecycle(HostProvider provider, Function<SshTarget, SshTunnel> tunnels, String remoteSocket,
-            Duration bootTimeout, Clock clock) {
+    // Published by the machine after every message.
+    private volatile Snapshot view;
+    private volatile Tunnel ready;
+
+    // The existence check after a lost session (its own small lock: it never blocks the machine).
+    private final Object checkLock = new Object();
+    private CompletableFuture<Boolean> existenceCheck; // guarded by checkLock
+    private Instant lastExistenceCheck; // guarded by checkLock
+
+    public HostLifecycle(HostProvider provider, Function<SshTarget, Tunnel> tunnels, String remoteSocket, Duration bootTimeout, Clock clock) {
         this.provider = provider;
         this.tunnels = tunnels;
         this.remoteSocket = remoteSocket;
         this.bootTimeout = bootTimeout;
         this.clock = clock;
         this.since = clock.instant();
+        publish();
+    }
+
+    public void addListener(Listener listener) {
+        listeners.add(listener);
     }
 
     public Snapshot snapshot() {
-        synchronized (lock) {
-            return new Snapshot(state, host, reason, since);
-        }
+        return view;
     }
 
-    public HostProvider provider() {
-        return provider;
+    /** For logs and status, e.g. "hetzner cx23 in fsn1". */
+    public String describe() {
+        return provider.describe();
     }
 
-    /** The tunnel of the ready host, bringing one up (adopting or creating) if needed. Blocks until then. */
-    public SshTunnel ensureReady() throws IOException {
-        CompletableFuture<SshTunnel> attempt;
-        synchronized (lock) {
-            if (state == HostState.READY && tunnel != null) {
-                return tunnel;
-            }
-            if (state == HostState.FAILED && bringUp == null && clock.instant().isBefore(since.plus(FAILURE_SHARED_FOR))) {
-                throw new HostUnavailableException(reason, null);
-            }
-            if (bringUp == null) {
-                bringUp = CompletableFuture.supplyAsync(this::bringUp, worker);
-            }
-            attempt = bringUp;
-        }
+    /** Whether this profile's hosts are DockBridge's to delete. */
+    public boolean disposable() {
+        return provider.disposable();
+    }
+
+    /** The price of the host in hand, from the provider's cache (one lookup per daemon). */
+    public Optional<HourlyPrice> price(ProvisionedHost h) {
         try {
-            return attempt.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new HostUnavailableException("interrupted while waiting for the host", e);
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause() instanceof CompletionException c && c.getCause() != null ? c.getCause() : e.getCause();
-            if (cause instanceof IOException io) {
-                throw io;
-            }
-            throw new HostUnavailableException("DockBridge internal error: " + cause, cause);
+            return provider.price(h);
+        } catch (IOException e) {
+            return Optional.empty();
         }
+    }
+
+    public Optional<DataVolume> dataVolume() {
+        return provider.dataVolume();
+    }
+
+    /** One read-only call that proves the credentials (for {@code doctor}). */
+    public Optional<String> checkAccess() throws IOException {
+        return provider.checkAccess();
+    }
+
+    /** Every server the profile owns at the provider now: a query, it changes nothing. */
+    public List<ProvisionedHost> findExisting() throws IOException {
+        return provider.findExisting();
+    }
+
+    public String remoteSocket() {
+        return remoteSocket;
+    }
+
+    /** Deletes the profile's data volume; the provider refuses while a server of the profile exists. */
+    public Optional<DataVolume> purgeDataVolume() throws IOException {
+        return provider.purgeDataVolume();
     }
 
     /**
-     * At daemon start: brings up the host the profile already owns, if any, without creating one.
+     * Logs in to a host with its pinned key and pings its Docker on a tunnel of its own, then closes it: for
+     * {@code doctor}, which must not take over (or power on) anything.
+     */
+    public void probe(ProvisionedHost h) throws IOException {
+        Tunnel t = tunnels.apply(h.ssh());
+        try {
+            awaitReady(t, Duration.ZERO, clock.millis());
+        } finally {
+            t.close();
+        }
+    }
+
+    // ---- requests
+
+    /** The tunnel of the ready host, bringing one up (adopting or creating) if needed. Blocks until then. */
+    public Tunnel ensureReady() throws IOException {
+        Tunnel t = ready;
+        if (t != null) {
+            return t;
+        }
+        CompletableFuture<Tunnel> waiter = new CompletableFuture<>();
+        post(new Want(waiter));
+        return await(waiter);
+    }
+
+    /**
+     * At daemon start: brings up the host the profile already owns, if any, without creating one. A running
+     * host is waited for (a refused host key fails the start); one that is still starting, off or being moved
+     * is brought up in the background while the daemon serves (status shows it).
      *
      * @return whether there was one
-     * @throws IOException from the provider's lookup (a refused token) or from connecting to the host
+     * @throws IOException from the provider's lookup (a refused token) or from connecting to a running host
      */
     public boolean adopt() throws IOException {
-        if (provider.findExisting().isEmpty()) {
+        List<ProvisionedHost> found = provider.findExisting();
+        if (found.isEmpty()) {
             return false;
         }
-        ensureReady();
+        CompletableFuture<Tunnel> waiter = new CompletableFuture<>();
+        post(new Want(waiter));
+        if (found.get(0).booting()) {
+            waiter.whenComplete((t, e) -> {
+                if (e != null) {
+                    log.warn("adopting {} failed: {}", found.get(0).name(), unwrap(e).getMessage());
+                }
+            });
+            return true;
+        }
+        await(waiter);
         return true;
     }
 
@@ -151,17 +279,12 @@ public final class HostLifecycle implements Closeable {
      *
      * @throws HostUnavailableException if no host is ready
      */
-    public SshTunnel currentTunnel() throws HostUnavailableException {
-        synchronized (lock) {
-            if (state != HostState.READY || tunnel == null) {
-                throw new HostUnavailableException("no host is ready (" + state.label() + ")", null);
-            }
-            return tunnel;
+    public Tunnel currentTunnel() throws HostUnavailableException {
+        Tunnel t = ready;
+        if (t == null) {
+            throw new HostUnavailableException("no host is ready (" + view.state().label() + ")", null);
         }
-    }
-
-    public String remoteSocket() {
-        return remoteSocket;
+        return t;
     }
 
     /**
@@ -169,18 +292,14 @@ public final class HostLifecycle implements Closeable {
      * out to be gone meanwhile (deleted outside DockBridge), brings up a new one.
      */
     public RemoteStream openDocker() throws IOException {
-        SshTunnel t = ensureReady();
+        Tunnel t = ensureReady();
         try {
             return t.openUnixSocket(remoteSocket);
         } catch (TunnelException e) {
             if (!provider.disposable() || e.permanent()) {
                 throw e;
             }
-            boolean replaced;
-            synchronized (lock) {
-                replaced = tunnel != t;
-            }
-            if (!replaced && !checkStillThere(snapshot().host(), t).join()) {
+            if (ready == t && !checkStillThere(view.host(), t).join()) {
                 throw e; // still there: a real network problem, not a deleted server
             }
             return ensureReady().openUnixSocket(remoteSocket);
@@ -188,124 +307,706 @@ public final class HostLifecycle implements Closeable {
     }
 
     /**
-     * After a lost session: asks the provider whether the host still exists. If it is gone, the state goes
-     * back to absent (the next docker command provisions). At most one question per
-     * {@link #EXISTENCE_CHECK_EVERY}; the answer is whether the host was found gone.
+     * Deletes the profile's server (explicit: {@code server destroy}, {@code stop --destroy}): the one in hand,
+     * or whatever the provider finds. A failed DELETE is retried until the server is gone.
+     *
+     * @param wait how long to wait for the deletion
+     * @return the deleted server, or empty if there was none
+     * @throws HostUnavailableException if it is not done within {@code wait} (it goes on) or cannot be done
      */
-    private CompletableFuture<Boolean> checkStillThere(ProvisionedHost h, SshTunnel t) {
-        if (h == null || !provider.disposable()) {
-            return CompletableFuture.completedFuture(false);
+    public Optional<ProvisionedHost> destroy(Duration wait) throws IOException {
+        if (!provider.disposable()) {
+            throw new HostUnavailableException("the host of provider '" + provider.describe() + "' is not DockBridge's to delete", null);
         }
-        synchronized (lock) {
-            if (tunnel != t) {
-                return CompletableFuture.completedFuture(true);
-            }
-            if (existenceCheck != null && !existenceCheck.isDone()) {
-                return existenceCheck;
-            }
-            if (lastExistenceCheck != null && clock.instant().isBefore(lastExistenceCheck.plus(EXISTENCE_CHECK_EVERY))) {
-                return CompletableFuture.completedFuture(false);
-            }
-            lastExistenceCheck = clock.instant();
-            existenceCheck = CompletableFuture.supplyAsync(() -> hostGone(h, t), checker);
-            return existenceCheck;
+        CompletableFuture<Optional<ProvisionedHost>> done = new CompletableFuture<>();
+        post(new Delete(done));
+        try {
+            return done.get(wait.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            Snapshot s = view;
+            throw new HostUnavailableException("the deletion is still under way" + (s.reason() == null ? "" : " (" + s.reason() + ")")
+                    + "; DockBridge keeps trying, and 'dockbridge status' shows it", null);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HostUnavailableException("interrupted while deleting the server", e);
+        } catch (ExecutionException e) {
+            throw asIo(e.getCause());
         }
     }
 
-    private boolean hostGone(ProvisionedHost h, SshTunnel t) {
+    /**
+     * The idle reaper's request: delete the ready host of {@code epoch} if {@code stillIdle} still says so when
+     * re-checked inside the machine, immediately before the deletion starts.
+     *
+     * @return completes true once deleted, false if it was called off (used meanwhile, stale)
+     */
+    public CompletableFuture<Boolean> requestIdleDeletion(long epoch, BooleanSupplier stillIdle) {
+        CompletableFuture<Boolean> done = new CompletableFuture<>();
+        post(new IdleDelete(epoch, stillIdle, done));
+        return done;
+    }
+
+    /**
+     * Closes the tunnel; a ready host keeps running (a restarted daemon adopts it). A bring-up in progress is
+     * cancelled, and waited for while it deletes the server it was creating; a deletion under way is finished.
+     */
+    @Override
+    public void close() {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        post(new Close(done));
         try {
-            if (provider.exists(h)) {
-                return false;
-            }
-        } catch (IOException | RuntimeException e) {
-            log.warn("cannot ask whether {} still exists: {}", h.name(), e.getMessage());
-            return false;
+            done.get(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            log.warn("closing the host lifecycle: {}", e.toString());
         }
-        synchronized (lock) {
-            if (tunnel != t) {
-                return true;
-            }
-            tunnel = null;
-            host = null;
-            state = HostState.ABSENT;
-            reason = null;
-            since = clock.instant();
+        machine.shutdownNow();
+        work.shutdownNow();
+        checker.shutdownNow();
+    }
+
+    // ---- messages
+
+    private sealed interface Msg permits Want, Progress, Up, BringUpFailed, IdleDelete, Delete, Quiesced, Resumed, Deleted, DeleteFailed,
+            RetryDelete, HostGone, Close {
+        Event event();
+
+        default long epoch() {
+            return ANY_EPOCH;
         }
+
+        /** The message cannot be carried out: whoever waits for it hears why. */
+        default void refuse(String why) {
+        }
+
+        /** The operation it reports was overtaken: close what it brought. */
+        default void stale() {
+            refuse("overtaken");
+        }
+    }
+
+    private record Want(CompletableFuture<Tunnel> waiter) implements Msg {
+        public Event event() {
+            return WANT;
+        }
+
+        public void refuse(String why) {
+            waiter.completeExceptionally(new HostUnavailableException(why, null));
+        }
+    }
+
+    /** A bring-up or deletion step: a new state (or null to keep it), the host in hand (or null to keep it), what it does. */
+    private record Progress(long epoch, HostState to, ProvisionedHost host, List<ProvisionedHost> others, String step) implements Msg {
+        public Event event() {
+            return PROGRESS;
+        }
+    }
+
+    private record Up(long epoch, ProvisionedHost host, Tunnel tunnel, Optional<HourlyPrice> price) implements Msg {
+        public Event event() {
+            return UP;
+        }
+
+        public void stale() {
+            tunnel.close();
+        }
+    }
+
+    private record BringUpFailed(long epoch, IOException error) implements Msg {
+        public Event event() {
+            return BRING_UP_FAILED;
+        }
+    }
+
+    private record IdleDelete(long epoch, BooleanSupplier stillIdle, CompletableFuture<Boolean> done) implements Msg {
+        public Event event() {
+            return IDLE_DELETE;
+        }
+
+        public void refuse(String why) {
+            done.complete(false);
+        }
+    }
+
+    private record Delete(CompletableFuture<Optional<ProvisionedHost>> done) implements Msg {
+        public Event event() {
+            return DELETE;
+        }
+
+        public void refuse(String why) {
+            done.completeExceptionally(new HostUnavailableException(why, null));
+        }
+    }
+
+    private record Quiesced(long epoch) implements Msg {
+        public Event event() {
+            return QUIESCED;
+        }
+    }
+
+    private record Resumed(long epoch, IOException error) implements Msg {
+        public Event event() {
+            return RESUMED;
+        }
+    }
+
+    private record Deleted(long epoch, List<ProvisionedHost> hosts) implements Msg {
+        public Event event() {
+            return DELETED;
+        }
+    }
+
+    private record DeleteFailed(long epoch, IOException error) implements Msg {
+        public Event event() {
+            return DELETE_FAILED;
+        }
+    }
+
+    private record RetryDelete(long epoch) implements Msg {
+        public Event event() {
+            return RETRY_DELETE;
+        }
+    }
+
+    private record HostGone(Tunnel tunnel, CompletableFuture<Boolean> handled) implements Msg {
+        public Event event() {
+            return HOST_GONE;
+        }
+
+        public void refuse(String why) {
+            handled.complete(false);
+        }
+    }
+
+    private record Close(CompletableFuture<Void> done) implements Msg {
+        public Event event() {
+            return CLOSE;
+        }
+
+        public void refuse(String why) {
+            done.complete(null);
+        }
+    }
+
+    private void post(Msg m) {
+        try {
+            machine.execute(() -> handle(m));
+        } catch (RejectedExecutionException e) {
+            m.refuse("DockBridge is shutting down");
+        }
+    }
+
+    // ---- the machine (its thread only)
+
+    private void handle(Msg m) {
+        try {
+            if (m.epoch() != ANY_EPOCH && m.epoch() != epoch) {
+                log.debug("{} of epoch {} is stale (now {} in epoch {})", m.event(), m.epoch(), state.phase(), epoch);
+                m.stale();
+                return;
+            }
+            if (m instanceof HostGone g && g.tunnel() != tunnel) {
+                g.handled().complete(true); // that tunnel's host is already not ours
+                return;
+            }
+            if (state == HostState.CLOSED && !(m instanceof Close)) {
+                m.refuse("DockBridge is shutting down");
+                return;
+            }
+            if (!LEGAL.get(state).contains(m.event())) {
+                log.error("bug: {} is not a legal event in state {}; ignored", m.event(), state.phase());
+                m.refuse("DockBridge internal error: " + m.event() + " while " + state.phase());
+                return;
+            }
+            dispatch(m);
+        } catch (RuntimeException e) {
+            log.error("host lifecycle: handling {} in state {} failed", m.event(), state.phase(), e);
+            m.refuse("DockBridge internal error: " + e);
+        } finally {
+            publish();
+        }
+    }
+
+    private void dispatch(Msg m) {
+        if (m instanceof Want w) {
+            onWant(w);
+        } else if (m instanceof Progress p) {
+            onProgress(p);
+        } else if (m instanceof Up u) {
+            onUp(u);
+        } else if (m instanceof BringUpFailed f) {
+            onBringUpFailed(f);
+        } else if (m instanceof IdleDelete d) {
+            onIdleDelete(d);
+        } else if (m instanceof Delete d) {
+            onDelete(d);
+        } else if (m instanceof Quiesced) {
+            onQuiesced();
+        } else if (m instanceof Resumed r) {
+            onResumed(r);
+        } else if (m instanceof Deleted d) {
+            onDeleted(d);
+        } else if (m instanceof DeleteFailed f) {
+            onDeleteFailed(f);
+        } else if (m instanceof RetryDelete) {
+            deleteNow(doomed);
+        } else if (m instanceof HostGone g) {
+            onHostGone(g);
+        } else if (m instanceof Close c) {
+            onClose(c);
+        }
+    }
+
+    private void onWant(Want w) {
+        if (closing != null) {
+            w.refuse("DockBridge is shutting down");
+            return;
+        }
+        switch (state) {
+            case READY -> w.waiter().complete(tunnel);
+            case ABSENT -> {
+                waiters.add(w.waiter());
+                startBringUp();
+            }
+            case FAILED -> {
+                if (clock.instant().isBefore(since.plus(FAILURE_SHARED_FOR))) {
+                    w.refuse(reason);
+                } else {
+                    waiters.add(w.waiter());
+                    startBringUp();
+                }
+            }
+            case QUIESCING -> {
+                waiters.add(w.waiter());
+                if (idleDeletion != null && !callOff && deletions.isEmpty()) {
+                    callOff = true;
+                    log.info("a docker command arrived while {} was being prepared for deletion: the deletion is called off", host.name());
+                }
+            }
+            case DELETE_RETRYING -> w.refuse("the previous server " + host.name() + " is still being deleted (" + reason
+                    + "); DockBridge keeps trying and brings up a new one once it is gone: try again in a minute");
+            default -> waiters.add(w.waiter()); // provisioning, booting, resuming, destroying: served when that ends
+        }
+    }
+
+    private void startBringUp() {
+        long e = ++epoch;
+        host = null;
+        others = List.of();
+        enter(HostState.PROVISIONING, "looking for the profile's server");
+        operation = work.submit(() -> bringUp(e));
+    }
+
+    private void onProgress(Progress p) {
+        if (p.to() != null && p.to() != state) {
+            enter(p.to(), p.step());
+        } else {
+            step = p.step();
+        }
+        if (p.host() != null) {
+            host = p.host();
+        }
+        if (p.others() != null) {
+            others = p.others();
+        }
+    }
+
+    private void onUp(Up u) {
+        epoch++;
+        host = u.host();
+        tunnel = u.tunnel();
+        reason = null;
+        enter(HostState.READY, null);
+        ProvisionedHost h = u.host();
+        Tunnel t = u.tunnel();
+        t.addListener(new Tunnel.Listener() {
+            @Override
+            public void lost(String address) {
+                checkStillThere(h, t);
+            }
+
+            @Override
+            public void reconnectFailed(String address, Instant lostSince, TunnelException why) {
+                checkStillThere(h, t);
+            }
+        });
+        waiters.forEach(w -> w.complete(t));
+        waiters.clear();
+        notifyListeners(l -> l.ready(h, u.price()));
+        if (closing != null) {
+            finishClose();
+        } else if (deleteWhenSettled) {
+            deleteWhenSettled = false;
+            startDeletion();
+        }
+    }
+
+    private void onBringUpFailed(BringUpFailed f) {
+        host = null;
+        reason = message(f.error());
+        enter(HostState.FAILED, null);
+        waiters.forEach(w -> w.completeExceptionally(f.error()));
+        waiters.clear();
+        if (closing != null) {
+            finishClose();
+        } else if (deleteWhenSettled) {
+            deleteWhenSettled = false;
+            deleteWhatIsFound();
+        }
+    }
+
+    private void onIdleDelete(IdleDelete d) {
+        if (closing != null) {
+            d.done().complete(false);
+            return;
+        }
+        ready = null; // withdrawn before the re-check: a connection either counted as use already, or waits for the machine
+        boolean still;
+        try {
+            still = d.stillIdle().getAsBoolean();
+        } catch (RuntimeException e) {
+            log.warn("idle re-check of {} failed ({}); not deleting", host.name(), e.toString());
+            still = false;
+        }
+        if (!still) {
+            log.info("idle deletion of {} called off: it was used", host.name());
+            d.done().complete(false);
+            return;
+        }
+        log.info("deleting idle server {} ({})", host.name(), host.id());
+        idleDeletion = d.done();
+        callOff = false;
+        startDeletion();
+    }
+
+    private void onDelete(Delete d) {
+        if (!provider.disposable()) {
+            d.refuse("the host of provider '" + provider.describe() + "' is not DockBridge's to delete");
+            return;
+        }
+        deletions.add(d.done());
+        switch (state) {
+            case READY -> startDeletion();
+            case ABSENT, FAILED -> deleteWhatIsFound();
+            case PROVISIONING, BOOTING, RESUMING -> deleteWhenSettled = true;
+            case QUIESCING -> callOff = false; // an explicit deletion is not called off by a docker command
+            case DELETE_RETRYING -> {
+                retry.cancel(false);
+                deleteNow(doomed);
+            }
+            default -> {
+                // destroying: answered when that deletion ends
+            }
+        }
+    }
+
+    /** From ready: quiesce first if the provider asks for it, then delete. */
+    private void startDeletion() {
+        ProvisionedHost h = host;
+        Optional<String> before = provider.beforeDeleteCommand();
+        doomed = List.of(h);
+        if (before.isEmpty() || tunnel == null) {
+            deleteNow(doomed);
+            return;
+        }
+        long e = ++epoch;
+        enter(HostState.QUIESCING, "stopping Docker and unmounting its volume");
+        Tunnel t = tunnel;
+        operation = work.submit(() -> {
+            runOnHost(t, before.get(), h, "before deleting");
+            post(new Quiesced(e));
+        });
+    }
+
+    private void onQuiesced() {
+        if (!callOff || !deletions.isEmpty()) {
+            deleteNow(doomed);
+            return;
+        }
+        long e = ++epoch;
+        enter(HostState.RESUMING, "deletion called off: starting Docker again");
+        Tunnel t = tunnel;
+        ProvisionedHost h = host;
+        Optional<String> undo = provider.cancelledDeleteCommand();
+        operation = work.submit(() -> {
+            IOException error = null;
+            try {
+                undo.ifPresent(command -> runOnHost(t, command, h, "after the called-off deletion"));
+                awaitReady(t, bootTimeout, clock.millis());
+            } catch (IOException ex) {
+                error = ex;
+            }
+            post(new Resumed(e, error));
+        });
+    }
+
+    private void onResumed(Resumed r) {
+        if (r.error() != null) {
+            // a server whose Docker does not come back is of no use: finish the deletion, the waiters get a new one
+            log.warn("Docker on {} did not come back after the called-off deletion ({}); deleting it after all", host.name(),
+                    message(r.error()));
+            deleteNow(doomed);
+            return;
+        }
+        epoch++;
+        callOff = false;
+        enter(HostState.READY, null);
+        log.info("deletion of {} called off; Docker answers again", host.name());
+        waiters.forEach(w -> w.complete(tunnel));
+        waiters.clear();
+        completeIdleDeletion(false);
+        if (closing != null) {
+            finishClose();
+        } else if (deleteWhenSettled) {
+            deleteWhenSettled = false;
+            startDeletion();
+        }
+    }
+
+    /** The point of no return: the tunnel closes and the API DELETE goes out; docker commands now wait for a new server. */
+    private void deleteNow(List<ProvisionedHost> hosts) {
+        long e = ++epoch;
+        Tunnel t = tunnel;
+        tunnel = null;
+        if (t != null) {
+            t.close();
+        }
+        enter(HostState.DESTROYING, "deleting " + names(hosts));
+        operation = work.submit(() -> {
+            try {
+                for (ProvisionedHost h : hosts) {
+                    deleteOne(h);
+                }
+                post(new Deleted(e, hosts));
+            } catch (IOException | RuntimeException ex) {
+                post(new DeleteFailed(e, asIo(ex)));
+            }
+        });
+    }
+
+    /** Nothing in hand (absent, failed, or no daemon): delete what the provider finds for the profile. */
+    private void deleteWhatIsFound() {
+        long e = ++epoch;
+        host = null;
+        enter(HostState.DESTROYING, "looking for the profile's servers");
+        operation = work.submit(() -> {
+            try {
+                List<ProvisionedHost> found = provider.findExisting();
+                if (!found.isEmpty()) {
+                    post(new Progress(e, null, found.get(0), found.subList(1, found.size()), "deleting " + names(found)));
+                }
+                for (ProvisionedHost h : found) {
+                    deleteOne(h);
+                }
+                post(new Deleted(e, found));
+            } catch (IOException | RuntimeException ex) {
+                post(new DeleteFailed(e, asIo(ex)));
+            }
+        });
+    }
+
+    private void deleteOne(ProvisionedHost h) throws IOException {
+        try {
+            provider.destroy(h);
+        } catch (ProviderException ex) {
+            if (ex.kind() != ProviderException.Kind.NOT_FOUND) {
+                throw ex;
+            }
+        }
+        log.info("deleted {} ({})", h.name(), h.id());
+    }
+
+    private void onDeleted(Deleted d) {
+        d.hosts().forEach(h -> notifyListeners(l -> l.deleted(h)));
+        Optional<ProvisionedHost> first = d.hosts().stream().findFirst();
+        host = null;
+        others = List.of();
+        doomed = List.of();
+        deleteAttempts = 0;
+        reason = null;
+        enter(HostState.ABSENT, null);
+        deletions.forEach(f -> f.complete(first));
+        deletions.clear();
+        completeIdleDeletion(true);
+        if (closing != null) {
+            finishClose();
+        } else if (!waiters.isEmpty()) {
+            startBringUp();
+        }
+    }
+
+    private void onDeleteFailed(DeleteFailed f) {
+        deleteAttempts++;
+        if (doomed.isEmpty() && host != null) {
+            doomed = List.of(host);
+        }
+        if (doomed.isEmpty()) {
+            // the lookup itself failed: nothing is known to exist, so nothing is retried
+            reason = "looking for the profile's servers failed: " + message(f.error());
+            deleteAttempts = 0;
+            enter(host == null ? HostState.ABSENT : HostState.FAILED, null);
+            deletions.forEach(x -> x.completeExceptionally(f.error()));
+            deletions.clear();
+            waiters.forEach(w -> w.completeExceptionally(f.error()));
+            waiters.clear();
+            if (closing != null) {
+                finishClose();
+            }
+            return;
+        }
+        reason = "deleting " + names(doomed) + " failed (attempt " + deleteAttempts + "): " + message(f.error());
+        long delay = Math.min(DELETE_RETRY_CAP.toMillis(), DELETE_RETRY_FIRST.toMillis() << Math.min(deleteAttempts - 1, 10));
+        enter(HostState.DELETE_RETRYING, "retrying the deletion in " + Math.round(delay / 1000.0) + " s");
+        HostUnavailableException busy = new HostUnavailableException("the previous server " + names(doomed) + " is still being deleted ("
+                + reason + "); DockBridge keeps trying and brings up a new one once it is gone: try again in a minute", f.error());
+        waiters.forEach(w -> w.completeExceptionally(busy));
+        waiters.clear();
+        if (closing != null) {
+            log.error("{}; DockBridge is stopping, so the server keeps costing money: delete it with 'dockbridge server destroy'", reason);
+            finishClose();
+            return;
+        }
+        log.warn("{}; retrying in {} s (the server costs money until it is gone)", reason, Math.round(delay / 1000.0));
+        long e = ++epoch;
+        retry = machine.schedule(() -> handle(new RetryDelete(e)), delay, TimeUnit.MILLISECONDS);
+    }
+
+    private void onHostGone(HostGone g) {
+        ProvisionedHost h = host;
+        if (state != HostState.READY) {
+            g.handled().complete(true); // the operation under way finds out itself (a DELETE of a gone server is done)
+            return;
+        }
+        Tunnel t = tunnel;
+        tunnel = null;
+        host = null;
+        epoch++;
+        enter(HostState.ABSENT, null);
         t.close();
         log.warn("server {} ({}) no longer exists (deleted outside DockBridge?); the next docker command creates a new one", h.name(), h.id());
-        notify(l -> l.deleted(h));
-        return true;
+        notifyListeners(l -> l.deleted(h));
+        g.handled().complete(true);
     }
 
-    private static final Duration EXISTENCE_CHECK_EVERY = Duration.ofSeconds(10);
-    /** A cancelled bring-up deletes what it created: a DELETE and its action, normally seconds. */
-    private static final Duration CANCEL_CLEANUP_WAIT = Duration.ofSeconds(60);
-    private final ExecutorService checker = Executors.newSingleThreadExecutor(dev.dockbridge.bridge.daemon.Threads.named("host-check"));
-    private CompletableFuture<Boolean> existenceCheck; // guarded by lock
-    private Instant lastExistenceCheck; // guarded by lock
+    private void onClose(Close c) {
+        if (closing != null) {
+            closing.whenComplete((v, e) -> c.done().complete(null));
+            return;
+        }
+        closing = c.done();
+        HostUnavailableException stopping = new HostUnavailableException("DockBridge is shutting down", null);
+        waiters.forEach(w -> w.completeExceptionally(stopping));
+        waiters.clear();
+        switch (state) {
+            case PROVISIONING, BOOTING -> {
+                log.info("stopping during provisioning: cancelling it");
+                operation.cancel(true); // the bring-up deletes what it created, then reports
+            }
+            case QUIESCING, RESUMING, DESTROYING -> log.info("stopping: waiting for the {} of {} to finish", state.phase(), names(doomed));
+            case DELETE_RETRYING -> {
+                retry.cancel(false);
+                log.error("{}; DockBridge is stopping, so the server keeps costing money: delete it with 'dockbridge server destroy'", reason);
+                finishClose();
+            }
+            default -> finishClose();
+        }
+    }
 
-    private SshTunnel bringUp() {
+    private void finishClose() {
+        Tunnel t = tunnel;
+        tunnel = null;
+        if (t != null) {
+            t.close();
+        }
+        HostUnavailableException stopping = new HostUnavailableException("DockBridge is shutting down", null);
+        deletions.forEach(f -> f.completeExceptionally(stopping));
+        deletions.clear();
+        completeIdleDeletion(false);
+        epoch++;
+        enter(HostState.CLOSED, null);
+        closing.complete(null);
+    }
+
+    private void completeIdleDeletion(boolean deleted) {
+        if (idleDeletion != null) {
+            idleDeletion.complete(deleted);
+            idleDeletion = null;
+        }
+        callOff = false;
+    }
+
+    private void enter(HostState to, String stepNow) {
+        if (to != state) {
+            log.debug("host lifecycle: {} -> {}", state.phase(), to.phase());
+        }
+        state = to;
+        step = stepNow;
+        since = clock.instant();
+    }
+
+    private void publish() {
+        view = new Snapshot(state, host, reason, since, step, deleteAttempts, others, epoch);
+        ready = state == HostState.READY ? tunnel : null;
+    }
+
+    private void notifyListeners(Consumer<Listener> event) {
+        for (Listener l : listeners) {
+            try {
+                event.accept(l);
+            } catch (RuntimeException e) {
+                log.warn("lifecycle listener failed: {}", e.toString());
+            }
+        }
+    }
+
+    // ---- operations (worker threads): they report back with a message
+
+    private void bringUp(long e) {
         long started = clock.millis();
         ProvisionedHost h = null;
         boolean created = false;
-        SshTunnel t = null;
+        Tunnel t = null;
+        Consumer<String> progress = line -> {
+            log.info("provisioning: {} ({} s)", line, seconds(started));
+            post(new Progress(e, null, null, null, line));
+        };
         try {
-            Optional<ProvisionedHost> existing = provider.findExisting();
-            if (existing.isPresent()) {
-                h = existing.get();
+            List<ProvisionedHost> found = provider.findExisting();
+            if (!found.isEmpty()) {
+                h = found.get(0);
+                List<ProvisionedHost> rest = List.copyOf(found.subList(1, found.size()));
                 if (provider.disposable()) {
-                    log.info("adopting {} ({}) at {}", h.name(), h.id(), h.ssh().host());
+                    log.info("adopting {} ({}) at {} ({})", h.name(), h.id(), h.ssh().host(), h.status());
                 }
+                if (!rest.isEmpty()) {
+                    log.warn("profile has {} more server(s) ({}); using {}. Delete the others in the Cloud Console ('dockbridge status' lists them)",
+                            rest.size(), names(rest), h.name());
+                }
+                post(new Progress(e, HostState.BOOTING, h, rest, "adopting " + h.name() + " (" + h.status() + ")"));
+                h = provider.prepare(h, progress);
             } else {
-                set(HostState.PROVISIONING, null, null);
                 log.info("provisioning: {}", provider.describe());
-                h = provider.create(step -> log.info("provisioning: {} ({} s)", step, seconds(started)));
+                post(new Progress(e, HostState.PROVISIONING, null, List.of(), "creating a server (" + provider.describe() + ")"));
+                h = provider.create(progress);
                 created = true;
             }
-            set(HostState.BOOTING, h, null);
+            post(new Progress(e, HostState.BOOTING, h, null, "waiting for SSH with the pinned host key and Docker's /_ping"));
             t = tunnels.apply(h.ssh());
             awaitReady(t, h.booting() ? bootTimeout : Duration.ZERO, started);
-            synchronized (lock) {
-                host = h;
-                tunnel = t;
-                state = HostState.READY;
-                reason = null;
-                since = clock.instant();
-                bringUp = null;
-            }
+            Optional<HourlyPrice> price = provider.disposable() ? price(h) : Optional.empty();
             log.info("host ready: {} at {} after {} s", h.name(), h.ssh().host(), seconds(started));
-            ProvisionedHost readyHost = h;
-            SshTunnel readyTunnel = t;
-            t.addListener(new SshTunnel.Listener() {
-                @Override
-                public void lost(String address) {
-                    checkStillThere(readyHost, readyTunnel);
-                }
-
-                @Override
-                public void reconnectFailed(String address, Instant lostSince, TunnelException why) {
-                    checkStillThere(readyHost, readyTunnel);
-                }
-            });
-            notify(l -> l.ready(readyHost));
-            return t;
-        } catch (IOException | RuntimeException e) {
+            post(new Up(e, h, t, price));
+        } catch (IOException | RuntimeException ex) {
             if (t != null) {
                 t.close();
             }
-            String why = e.getMessage() != null ? e.getMessage() : e.toString();
+            String why = message(ex);
             if (created && provider.disposable()) {
                 why = cleanUp(h, why);
             }
-            synchronized (lock) {
-                state = HostState.FAILED;
-                reason = why;
-                since = clock.instant();
-                host = null;
-                bringUp = null;
-            }
             log.warn("host not ready: {}", why);
-            throw new CompletionException(new HostUnavailableException(why, e));
+            post(new BringUpFailed(e, ex instanceof IOException io && why.equals(message(ex)) ? io : new HostUnavailableException(why, ex)));
         }
     }
 
@@ -314,7 +1015,6 @@ public final class HostLifecycle implements Closeable {
         try {
             provider.destroy(h);
             log.info("deleted {} ({}) after the failed start", h.name(), h.id());
-            notify(l -> l.deleted(h));
             return why + " (the server was deleted again)";
         } catch (IOException | RuntimeException e) {
             log.error("could not delete {} ({}) after the failed start: {}; delete it in the Hetzner console", h.name(), h.id(), e.getMessage());
@@ -326,13 +1026,23 @@ public final class HostLifecycle implements Closeable {
         }
     }
 
+    /** Best effort: a host that does not answer is deleted anyway (its volume then recovers like after a power cut). */
+    private void runOnHost(Tunnel t, String command, ProvisionedHost h, String when) {
+        try {
+            Optional<Integer> status = t.run(command, QUIESCE_TIMEOUT);
+            log.info("{} {}: {}", when, h.name(), status.map(code -> "exit " + code).orElse("timed out after " + QUIESCE_TIMEOUT.toSeconds() + " s"));
+        } catch (IOException e) {
+            log.warn("{} {}: the command failed: {}", when, h.name(), e.getMessage());
+        }
+    }
+
     /** SSH with the trusted key, then Docker's {@code /_ping}; retried until {@code timeout} (zero: one try). */
-    private void awaitReady(SshTunnel t, Duration timeout, long started) throws IOException {
+    private void awaitReady(Tunnel t, Duration timeout, long started) throws IOException {
         long deadline = clock.millis() + timeout.toMillis();
         boolean sshLogged = false;
         while (true) {
             try {
-                t.session();
+                t.connect();
                 if (!sshLogged && !timeout.isZero()) {
                     log.info("provisioning: ssh answers with the pinned host key ({} s)", seconds(started));
                     sshLogged = true;
@@ -359,7 +1069,7 @@ public final class HostLifecycle implements Closeable {
         }
     }
 
-    private void ping(SshTunnel t) throws IOException {
+    private void ping(Tunnel t) throws IOException {
         try (RemoteStream s = t.openUnixSocket(remoteSocket)) {
             byte[] request = "GET /_ping HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
             s.write(request, 0, request.length);
@@ -379,94 +1089,76 @@ public final class HostLifecycle implements Closeable {
         }
     }
 
-    /** Deletes the host (explicit destroy, idle): its tunnel closes; the next use brings up a new one. */
-    public void destroy() throws IOException {
-        ProvisionedHost h;
-        SshTunnel t;
-        synchronized (lock) {
-            if (!provider.disposable()) {
-                throw new IOException("the host of provider '" + provider.describe() + "' is not DockBridge's to delete");
-            }
-            h = host;
-            t = tunnel;
-            state = HostState.DESTROYING;
-            since = clock.instant();
-            tunnel = null;
+    /**
+     * After a lost session: asks the provider whether the host still exists; if it is gone, the machine hears it.
+     * At most one question per {@link #EXISTENCE_CHECK_EVERY}; the answer is whether the host was found gone.
+     */
+    private CompletableFuture<Boolean> checkStillThere(ProvisionedHost h, Tunnel t) {
+        if (h == null || !provider.disposable()) {
+            return CompletableFuture.completedFuture(false);
         }
-        if (t != null) {
-            quiesce(t, h);
-            t.close();
-        }
-        try {
-            if (h == null) {
-                h = provider.findExisting().orElse(null);
+        synchronized (checkLock) {
+            if (existenceCheck != null && !existenceCheck.isDone()) {
+                return existenceCheck;
             }
-            if (h != null) {
-                provider.destroy(h);
-                log.info("deleted {} ({})", h.name(), h.id());
-                ProvisionedHost deletedHost = h;
-                notify(l -> l.deleted(deletedHost));
+            if (lastExistenceCheck != null && clock.instant().isBefore(lastExistenceCheck.plus(EXISTENCE_CHECK_EVERY))) {
+                return CompletableFuture.completedFuture(false);
             }
-        } finally {
-            set(HostState.ABSENT, null, null);
+            lastExistenceCheck = clock.instant();
+            try {
+                existenceCheck = CompletableFuture.supplyAsync(() -> hostGone(h, t), checker);
+            } catch (RejectedExecutionException e) {
+                return CompletableFuture.completedFuture(false);
+            }
+            return existenceCheck;
         }
     }
 
-    /** Best effort: a host that does not answer is deleted anyway (its volume then recovers like after a power cut). */
-    private void quiesce(SshTunnel t, ProvisionedHost h) {
-        Optional<String> command = provider.beforeDeleteCommand();
-        if (command.isEmpty() || h == null) {
-            return;
-        }
+    private boolean hostGone(ProvisionedHost h, Tunnel t) {
         try {
-            Optional<Integer> status = t.run(command.get(), BEFORE_DELETE_TIMEOUT);
-            log.info("before deleting {}: data written out and unmounted ({})", h.name(),
-                    status.map(code -> "exit " + code).orElse("timed out after " + BEFORE_DELETE_TIMEOUT.toSeconds() + " s"));
-        } catch (IOException e) {
-            log.warn("before deleting {}: could not write out its data: {}", h.name(), e.getMessage());
+            if (provider.exists(h)) {
+                return false;
+            }
+        } catch (IOException | RuntimeException e) {
+            log.warn("cannot ask whether {} still exists: {}", h.name(), e.getMessage());
+            return false;
+        }
+        CompletableFuture<Boolean> handled = new CompletableFuture<>();
+        post(new HostGone(t, handled));
+        return handled.join();
+    }
+
+    // ---- helpers
+
+    private static Tunnel await(CompletableFuture<Tunnel> f) throws IOException {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HostUnavailableException("interrupted while waiting for the host", e);
+        } catch (ExecutionException e) {
+            throw asIo(e.getCause());
         }
     }
 
-    private void set(HostState s, ProvisionedHost h, String why) {
-        synchronized (lock) {
-            state = s;
-            host = h;
-            reason = why;
-            since = clock.instant();
-        }
+    private static Throwable unwrap(Throwable e) {
+        return e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+    }
+
+    private static IOException asIo(Throwable e) {
+        Throwable cause = unwrap(e);
+        return cause instanceof IOException io ? io : new HostUnavailableException("DockBridge internal error: " + cause, cause);
+    }
+
+    private static String message(Throwable e) {
+        return e.getMessage() != null ? e.getMessage() : e.toString();
+    }
+
+    private static String names(List<ProvisionedHost> hosts) {
+        return String.join(", ", hosts.stream().map(h -> h.name() + " (" + h.id() + ")").toList());
     }
 
     private long seconds(long startedMillis) {
         return Math.round((clock.millis() - startedMillis) / 1000.0);
-    }
-
-    /**
-     * Closes the tunnel; a ready host keeps running (a restarted daemon adopts it). A bring-up in progress is
-     * cancelled, and waited for while it deletes the server it was creating: a half-made server has no owner.
-     */
-    @Override
-    public void close() {
-        SshTunnel t;
-        CompletableFuture<SshTunnel> pending;
-        synchronized (lock) {
-            t = tunnel;
-            tunnel = null;
-            pending = bringUp;
-        }
-        if (t != null) {
-            t.close();
-        }
-        worker.shutdownNow();
-        if (pending != null) {
-            log.info("stopping during provisioning: cancelling it");
-            try {
-                pending.get(CANCEL_CLEANUP_WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (ExecutionException | java.util.concurrent.TimeoutException | java.util.concurrent.CancellationException e) {
-                // cancelled as intended; what it cleaned up is logged by the bring-up itself
-            }
-        }
-        checker.shutdownNow();
     }
 }

@@ -1,17 +1,35 @@
 package dev.dockbridge.bridge.host;
 
 import java.io.IOException;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
 
-/** Where Docker hosts come from: a cloud that creates them, or one existing machine. */
+/**
+ * Where Docker hosts come from: a cloud that creates them, or one existing machine. Reached only through
+ * {@link HostLifecycle} (the daemon's, or a short-lived one of a command that holds the profile's lock), so
+ * that one owner decides what happens to the server. Queries change nothing.
+ */
 public interface HostProvider {
 
     /** For logs and status, e.g. "hetzner cx23 in fsn1". */
     String describe();
 
-    /** A host this profile already owns (adoption), without creating anything. */
-    Optional<ProvisionedHost> findExisting() throws IOException;
+    /**
+     * Every host this profile owns now, the one to use first (a running one before others, then the newest);
+     * hosts being deleted are left out. A pure query: it powers on, creates and deletes nothing.
+     */
+    List<ProvisionedHost> findExisting() throws IOException;
+
+    /**
+     * Makes a found host usable: waits while the provider moves it (starting, stopping, migrating,
+     * rebuilding, unknown) and powers it on when it is off. Only the bring-up calls this.
+     *
+     * @return the host as it is now, {@code booting} if it was not running
+     */
+    default ProvisionedHost prepare(ProvisionedHost host, Consumer<String> progress) throws IOException {
+        return host;
+    }
 
     /**
      * Creates a host and returns once the provider reports it running. On failure it deletes what it
@@ -25,8 +43,8 @@ public interface HostProvider {
     void destroy(ProvisionedHost host) throws IOException;
 
     /** The host's price, when the provider bills by the hour. */
-    default java.util.Optional<dev.dockbridge.hetzner.Price> price(ProvisionedHost host) throws IOException {
-        return java.util.Optional.empty();
+    default Optional<HourlyPrice> price(ProvisionedHost host) throws IOException {
+        return Optional.empty();
     }
 
     /**
@@ -44,6 +62,11 @@ public interface HostProvider {
      * data volume) is written out and unmounted cleanly rather than cut off by the power-off.
      */
     default Optional<String> beforeDeleteCommand() {
+        return Optional.empty();
+    }
+
+    /** Undoes {@link #beforeDeleteCommand()} when the deletion is called off (Docker started again, volume mounted). */
+    default Optional<String> cancelledDeleteCommand() {
         return Optional.empty();
     }
 

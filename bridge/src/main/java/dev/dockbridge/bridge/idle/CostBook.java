@@ -17,7 +17,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import dev.dockbridge.hetzner.Price;
+import dev.dockbridge.bridge.host.HourlyPrice;
 
 /**
  * What the profile's servers have cost, kept in {@code costs.json} in the profile's state directory so it
@@ -64,10 +64,10 @@ public final class CostBook {
         }
     }
 
-    public synchronized void running(String id, String name, Instant created, Price price) {
+    public synchronized void running(String id, String name, Instant created, HourlyPrice price) {
         Entry existing = servers.get(id);
         if (existing == null || existing.deleted() != null) {
-            servers.put(id, new Entry(name, created, null, price.hourlyGross(), price.currency()));
+            servers.put(id, new Entry(name, created, null, price.gross(), price.currency()));
             save();
         }
     }

@@ -14,6 +14,7 @@ import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.dockbridge.bridge.concurrent.Threads;
 import dev.dockbridge.bridge.host.HostLifecycle;
 import dev.dockbridge.bridge.host.HostLifecycle.Snapshot;
 import dev.dockbridge.bridge.host.HostState;
@@ -32,7 +33,7 @@ public final class IdleReaper implements Closeable {
     private final Supplier<List<ForwardStatus>> forwards;
     private final IdlePolicy policy;
     private final Clock clock;
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(dev.dockbridge.bridge.daemon.Threads.named("idle-reaper"));
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(Threads.named("idle-reaper"));
     private volatile Instant holdUntil;
     private boolean warned; // timer thread only
 
@@ -54,9 +55,11 @@ public final class IdleReaper implements Closeable {
         return until != null && until.isAfter(clock.instant()) ? until : null;
     }
 
-    /** Keeps the server regardless of idleness until {@code until} (null: end the hold). */
-    public void hold(Instant until) {
+    /** Keeps the server regardless of idleness for {@code d} from now (zero: end the hold); returns the end, or null. */
+    public Instant holdFor(Duration d) {
+        Instant until = d.isZero() || d.isNegative() ? null : clock.instant().plus(d);
         holdUntil = until;
+        return until;
     }
 
     public IdlePolicy policy() {
@@ -66,7 +69,7 @@ public final class IdleReaper implements Closeable {
     /** The decision now, for status; null when no disposable server is ready. */
     public IdlePolicy.Decision decision() {
         Snapshot s = lifecycle.snapshot();
-        if (s.state() != HostState.READY || !lifecycle.provider().disposable()) {
+        if (s.state() != HostState.READY || !lifecycle.disposable()) {
             return null;
         }
         Instant last = tracker.lastActivity();
@@ -104,16 +107,14 @@ public final class IdleReaper implements Closeable {
             if (!d.destroyNow()) {
                 return;
             }
-            IdlePolicy.Decision again = decision(); // anything that happened meanwhile cancels the deletion
-            if (again == null || !again.destroyNow()) {
-                log.info("idle deletion of {} cancelled: it was used", server);
-                return;
-            }
-            log.info("deleting idle server {} (idle for {} s)", server, again.idleFor().toSeconds());
-            lifecycle.destroy();
+            // the machine re-checks immediately before it deletes: anything that happened meanwhile calls it off
+            lifecycle.requestIdleDeletion(lifecycle.snapshot().epoch(), () -> {
+                IdlePolicy.Decision again = decision();
+                return again != null && again.destroyNow();
+            });
             warned = false;
         } catch (Exception e) {
-            log.warn("idle check failed (retried in a moment): {}", e.getMessage());
+            log.warn("idle check failed (the next check runs in a moment): {}", e.toString());
         }
     }
 

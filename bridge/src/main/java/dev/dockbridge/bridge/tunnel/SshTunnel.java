@@ -1,6 +1,5 @@
 package dev.dockbridge.bridge.tunnel;
 
-import java.io.Closeable;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -32,7 +31,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe. The tunnel owns its SSH client and session; {@link #close()} ends both.
  */
-public final class SshTunnel implements Closeable {
+public final class SshTunnel implements Tunnel {
     private static final Logger log = LoggerFactory.getLogger(SshTunnel.class);
     private static final AttributeKey<String> HOST_KEY_REFUSAL = new AttributeKey<>();
 
@@ -55,18 +54,6 @@ public final class SshTunnel implements Closeable {
                 return t;
             });
     private final java.util.List<Listener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
-
-    /** Session loss, for the parts that must react (the host lifecycle). */
-    public interface Listener {
-        /** The session died (keepalives unanswered, connection reset, server gone). */
-        default void lost(String address) {
-        }
-
-        /** A background reconnect attempt failed; {@code since} is when the session was lost. */
-        default void reconnectFailed(String address, java.time.Instant since, TunnelException why) {
-        }
-
-    }
 
     public SshTunnel(SshTarget target) {
         this.target = target;
@@ -92,6 +79,7 @@ public final class SshTunnel implements Closeable {
         client.start();
     }
 
+    @Override
     public void addListener(Listener listener) {
         listeners.add(listener);
     }
@@ -103,12 +91,17 @@ public final class SshTunnel implements Closeable {
         }
     }
 
+    @Override
+    public void connect() throws TunnelException {
+        session();
+    }
+
     /**
-     * Returns the open session, connecting first if there is none. Blocks up to about twice the connect
-     * timeout (connect, then authenticate).
+     * Returns the open session, connecting first if there is none. While a lost session is being redialled,
+     * callers share one wait of {@code reconnectWait} counted from the loss: once it has run out, they fail at
+     * once with the same message until the session is back (an outage costs one wait, not one per connection).
      */
     public ClientSession session() throws TunnelException {
-        long deadline = System.nanoTime() + target.reconnectWait().toNanos();
         while (true) {
             try {
                 return sessionOnce();
@@ -120,16 +113,19 @@ public final class SshTunnel implements Closeable {
                     }
                     lost = lostAt;
                 }
-                long left = deadline - System.nanoTime();
-                if (e.permanent() || lost == null || left <= 0) {
-                    throw lost == null || e.permanent() ? e : new TunnelException(e.kind(), "the SSH session to " + target.address()
-                            + " was lost " + java.time.Duration.between(lost, java.time.Instant.now()).toSeconds()
+                if (e.permanent() || lost == null) {
+                    throw e;
+                }
+                long left = Duration.between(java.time.Instant.now(), lost.plus(target.reconnectWait())).toMillis();
+                if (left <= 0) {
+                    throw new TunnelException(e.kind(), "the SSH session to " + target.address()
+                            + " was lost " + Duration.between(lost, java.time.Instant.now()).toSeconds()
                             + " s ago and is not back yet (waited " + target.reconnectWait().toSeconds() + " s; DockBridge keeps trying): "
                             + e.getMessage(), e);
                 }
-                // a lost session: wait for it to come back, up to the bound, trying again every second
+                // a lost session: wait for it to come back, up to the outage's bound, trying again every second
                 try {
-                    Thread.sleep(Math.min(java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(left) + 1, 1000));
+                    Thread.sleep(Math.min(left + 1, 1000));
                 } catch (InterruptedException ie) {
                     Thread.currentThread().interrupt();
                     throw e;
@@ -172,7 +168,7 @@ public final class SshTunnel implements Closeable {
 
     private void connectInto(CompletableFuture<ClientSession> attempt) {
         try {
-            ClientSession connected = connect();
+            ClientSession connected = dial();
             java.time.Instant wasLost;
             int attempts;
             ClientSession winner = connected;
@@ -219,7 +215,7 @@ public final class SshTunnel implements Closeable {
         }
     }
 
-    private ClientSession connect() throws TunnelException {
+    private ClientSession dial() throws TunnelException {
         long started = System.nanoTime();
         Duration timeout = target.connectTimeout();
         ClientSession s;
@@ -323,6 +319,7 @@ public final class SshTunnel implements Closeable {
      * Opens a stream to a unix socket on the host: an OpenSSH stream-local channel, or, if the server
      * refuses those, {@code docker system dial-stdio} (meant for the Docker socket only).
      */
+    @Override
     public RemoteStream openUnixSocket(String path) throws TunnelException {
         ClientSession s = session();
         if (!streamLocalRefused) {
@@ -374,6 +371,7 @@ public final class SshTunnel implements Closeable {
      * Like {@link #openTcp} without blocking when a session is open: the channel-open confirmation
      * completes the future. Only a missing session (reconnecting) is waited for, on {@code blockingWork}.
      */
+    @Override
     public CompletableFuture<ChannelOpener.RemoteEnd> openTcpAsync(String host, int port, ChannelOpener.RemoteSink sink,
             java.util.concurrent.Executor blockingWork) {
         ClientSession s;
@@ -429,6 +427,7 @@ public final class SshTunnel implements Closeable {
      *
      * @return its exit status, or empty if it did not finish in time
      */
+    @Override
     public java.util.Optional<Integer> run(String command, java.time.Duration timeout) throws IOException {
         try (ChannelExec exec = session().createExecChannel(command)) {
             exec.setOut(OutputStream.nullOutputStream());

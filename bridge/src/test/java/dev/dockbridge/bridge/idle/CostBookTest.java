@@ -11,14 +11,14 @@ import java.time.ZoneOffset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import dev.dockbridge.hetzner.Price;
+import dev.dockbridge.bridge.host.HourlyPrice;
 
 class CostBookTest {
     @TempDir
     Path dir;
 
     private static final Instant T0 = Instant.parse("2026-11-21T10:00:00Z");
-    private static final Price CX23 = new Price(new BigDecimal("0.0105"), new BigDecimal("6.5331"), "EUR");
+    private static final HourlyPrice CX23 = new HourlyPrice(new BigDecimal("0.0105"), "EUR");
 
     @Test
     void everyStartedHourCountsAndTheTotalSurvivesARestart() {

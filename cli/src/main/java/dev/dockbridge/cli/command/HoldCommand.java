@@ -1,6 +1,7 @@
 package dev.dockbridge.cli.command;
 
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 import dev.dockbridge.cli.CliContext;
@@ -44,7 +45,7 @@ public final class HoldCommand implements Callable<Integer> {
                 throw new UserException(ExitCodes.USAGE, "DURATION: " + e.getMessage());
             }
         }
-        var answer = ControlClient.ask(profileOptions.resolve(ctx), "hold", ",\"seconds\":" + seconds);
+        var answer = ControlClient.ask(profileOptions.resolve(ctx), "hold", Map.of("seconds", seconds));
         ctx.out().println(release ? "hold released: the idle countdown applies again"
                 : "server kept until " + answer.path("held_until").asText() + " (" + Durations.format(Duration.ofSeconds(seconds)) + ")");
         return ExitCodes.OK;

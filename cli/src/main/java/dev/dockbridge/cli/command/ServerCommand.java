@@ -1,8 +1,11 @@
 package dev.dockbridge.cli.command;
 
 import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 
+import dev.dockbridge.bridge.daemon.DaemonLock;
 import dev.dockbridge.bridge.host.HostLifecycle;
 import dev.dockbridge.bridge.host.ProvisionedHost;
 import dev.dockbridge.cli.CliContext;
@@ -10,20 +13,28 @@ import dev.dockbridge.cli.ControlClient;
 import dev.dockbridge.cli.DaemonAssembly;
 import dev.dockbridge.cli.ExitCodes;
 import dev.dockbridge.cli.Profile;
+import dev.dockbridge.cli.ProfileOwner;
 import dev.dockbridge.cli.UserException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * Explicit control of the profile's server: through the running daemon when there is one (its state,
- * forwards and idle countdown stay right), directly through the provider otherwise.
+ * forwards and idle countdown stay right), otherwise through a lifecycle of this command's own while it
+ * holds the profile's lock.
  */
 @Command(name = "server", mixinStandardHelpOptions = true, description = "Create, show or delete the profile's server.")
 public final class ServerCommand implements Runnable {
+    /** Without a daemon nobody retries a failed DELETE after this command: it keeps trying this long itself. */
+    static final Duration DIRECT_DESTROY_WAIT = Duration.ofMinutes(10);
+
     private final CliContext ctx;
 
-    @picocli.CommandLine.Spec
-    picocli.CommandLine.Model.CommandSpec spec;
+    @Spec
+    CommandSpec spec;
 
     public ServerCommand(CliContext ctx) {
         this.ctx = ctx;
@@ -31,39 +42,48 @@ public final class ServerCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "missing subcommand: create, status or destroy");
+        throw new ParameterException(spec.commandLine(), "missing subcommand: create, status or destroy");
     }
 
     @Command(name = "create", mixinStandardHelpOptions = true, description = "Create the server now (or adopt the existing one) and wait until Docker answers.")
     int create(@Mixin ProfileOptions profileOptions) {
         Profile profile = profileOptions.resolve(ctx);
-        if (daemonRuns(profile)) {
+        Optional<DaemonLock> lock = ProfileOwner.lockUnlessDaemonRuns(profile);
+        if (lock.isEmpty()) {
             var h = ControlClient.ask(profile, "server_create");
             ctx.out().println("server " + h.path("name").asText() + " (" + h.path("id").asText() + ") ready at " + h.path("ip").asText());
             return ExitCodes.OK;
         }
-        try (HostLifecycle lifecycle = lifecycle(profileOptions)) {
+        try (HostLifecycle lifecycle = lifecycle(profile)) {
             lifecycle.ensureReady();
             ProvisionedHost host = lifecycle.snapshot().host();
             ctx.out().println("server " + host.name() + " (" + host.id() + ") ready at " + host.ssh().host());
             return ExitCodes.OK;
         } catch (IOException e) {
             throw new UserException(ExitCodes.FAILURE, e.getMessage(), e);
+        } finally {
+            ProfileOwner.release(lock.get());
         }
     }
 
     @Command(name = "status", mixinStandardHelpOptions = true, description = "Show the profile's server, if there is one.")
     int status(@Mixin ProfileOptions profileOptions) {
-        try (HostLifecycle lifecycle = lifecycle(profileOptions)) {
-            Optional<ProvisionedHost> host = lifecycle.provider().findExisting();
-            if (host.isEmpty()) {
-                ctx.out().println("no server (" + lifecycle.provider().describe() + "; the next docker command creates one)");
+        Profile profile = profileOptions.resolve(ctx);
+        try (HostLifecycle lifecycle = lifecycle(profile)) {
+            List<ProvisionedHost> hosts = lifecycle.findExisting(); // a query: an 'off' server stays off
+            if (hosts.isEmpty()) {
+                ctx.out().println("no server (" + lifecycle.describe() + "; the next docker command creates one)");
                 return ExitCodes.OK;
             }
-            ProvisionedHost h = host.get();
+            ProvisionedHost h = hosts.get(0);
             ctx.out().println("server " + h.name() + " (" + h.id() + ") at " + h.ssh().host()
+                    + (h.status() != null ? ", " + h.status() : "")
                     + (h.type() != null ? ", " + h.type() + " in " + h.location() : "")
                     + (h.created() != null ? ", created " + h.created() : ""));
+            for (ProvisionedHost other : hosts.subList(1, hosts.size())) {
+                ctx.out().println("also: server " + other.name() + " (" + other.id() + "), " + other.status()
+                        + ": not used by DockBridge but billed; delete it in the Cloud Console");
+            }
             return ExitCodes.OK;
         } catch (IOException e) {
             throw new UserException(ExitCodes.FAILURE, e.getMessage(), e);
@@ -73,34 +93,25 @@ public final class ServerCommand implements Runnable {
     @Command(name = "destroy", mixinStandardHelpOptions = true, description = "Delete the profile's server (volumes, keys and firewall stay).")
     int destroy(@Mixin ProfileOptions profileOptions) {
         Profile profile = profileOptions.resolve(ctx);
-        if (daemonRuns(profile)) {
+        Optional<DaemonLock> lock = ProfileOwner.lockUnlessDaemonRuns(profile);
+        if (lock.isEmpty()) {
             var answer = ControlClient.ask(profile, "server_destroy");
             ctx.out().println(answer.path("deleted").asText().isEmpty() ? "no server to delete"
                     : "deleted server " + answer.path("deleted").asText() + " (" + answer.path("id").asText() + ")");
             return ExitCodes.OK;
         }
-        try (HostLifecycle lifecycle = lifecycle(profileOptions)) {
-            Optional<ProvisionedHost> host = lifecycle.provider().findExisting();
-            if (host.isEmpty()) {
-                ctx.out().println("no server to delete");
-                return ExitCodes.OK;
-            }
-            lifecycle.destroy();
-            ctx.out().println("deleted server " + host.get().name() + " (" + host.get().id() + ")");
+        try (HostLifecycle lifecycle = lifecycle(profile)) {
+            Optional<ProvisionedHost> deleted = lifecycle.destroy(DIRECT_DESTROY_WAIT);
+            ctx.out().println(deleted.map(h -> "deleted server " + h.name() + " (" + h.id() + ")").orElse("no server to delete"));
             return ExitCodes.OK;
         } catch (IOException e) {
             throw new UserException(ExitCodes.FAILURE, e.getMessage(), e);
+        } finally {
+            ProfileOwner.release(lock.get());
         }
     }
 
-    /** A running daemon owns the server's lifecycle: go through it so its state and forwards stay right. */
-    private static boolean daemonRuns(Profile profile) {
-        return java.nio.file.Files.exists(profile.stateDir().resolve("control.sock"))
-                && java.nio.file.Files.exists(profile.stateDir().resolve("daemon.pid"));
-    }
-
-    private HostLifecycle lifecycle(ProfileOptions profileOptions) {
-        Profile profile = profileOptions.resolve(ctx);
+    private HostLifecycle lifecycle(Profile profile) {
         return new DaemonAssembly(ctx, profile, ProfileOptions.load(profile)).lifecycle();
     }
 }

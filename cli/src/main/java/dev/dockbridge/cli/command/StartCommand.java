@@ -10,7 +10,7 @@ import java.util.concurrent.Callable;
 import ch.qos.logback.classic.LoggerContext;
 import dev.dockbridge.bridge.daemon.BridgeDaemon;
 import dev.dockbridge.bridge.daemon.DaemonLock;
-import dev.dockbridge.hetzner.HetznerApiException;
+import dev.dockbridge.bridge.host.ProviderException;
 import dev.dockbridge.cli.CliContext;
 import dev.dockbridge.cli.DaemonAssembly;
 import dev.dockbridge.cli.DockerContext;
@@ -150,9 +150,9 @@ public final class StartCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             daemon.start();
-        } catch (HetznerApiException e) {
-            throw new UserException(ExitCodes.FAILURE, e.unauthorized()
-                    ? "HCLOUD_TOKEN was refused by the Hetzner API (" + e.code() + "): check the token, or create a Read & Write token "
+        } catch (ProviderException e) {
+            throw new UserException(ExitCodes.FAILURE, e.kind() == ProviderException.Kind.UNAUTHORIZED
+                    ? "HCLOUD_TOKEN was refused by the Hetzner API (unauthorized): " + e.getMessage() + "; check the token, or create a Read & Write token "
                             + "in the Cloud Console (your project → Security → API tokens)"
                     : e.getMessage(), e);
         } catch (IOException e) {

@@ -1,11 +1,11 @@
 package dev.dockbridge.cli.command;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 
+import dev.dockbridge.bridge.daemon.DaemonLock;
 import dev.dockbridge.bridge.host.DataVolume;
 import dev.dockbridge.bridge.host.HostLifecycle;
 import dev.dockbridge.bridge.host.ProvisionedHost;
@@ -15,6 +15,7 @@ import dev.dockbridge.cli.CliContext;
 import dev.dockbridge.cli.ControlClient;
 import dev.dockbridge.cli.ExitCodes;
 import dev.dockbridge.cli.Profile;
+import dev.dockbridge.cli.ProfileOwner;
 import dev.dockbridge.cli.UserException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -45,15 +46,19 @@ public final class StopCommand implements Callable<Integer> {
             throw new UserException(ExitCodes.USAGE, "--purge-volume deletes the data volume, which needs its server gone: use it with --destroy");
         }
         Profile profile = profileOptions.resolve(ctx);
-        Path control = profile.stateDir().resolve("control.sock");
-        if (!Files.exists(control)) {
-            ctx.out().println("dockbridge is not running for profile " + profile.name());
-            if (destroy) {
-                destroyDirectly(profile);
+        Optional<DaemonLock> lock = ProfileOwner.lockUnlessDaemonRuns(profile);
+        if (lock.isPresent()) {
+            try {
+                ctx.out().println("dockbridge is not running for profile " + profile.name());
+                if (destroy) {
+                    destroyDirectly(profile);
+                }
+                return ExitCodes.OK;
+            } finally {
+                ProfileOwner.release(lock.get());
             }
-            return ExitCodes.OK;
         }
-        var answer = ControlClient.ask(profile, "stop", ",\"destroy\":" + destroy + ",\"purge_volume\":" + purgeVolume);
+        var answer = ControlClient.ask(profile, "stop", Map.of("destroy", destroy, "purge_volume", purgeVolume));
         long pid = answer.path("pid").asLong();
         long deadline = System.nanoTime() + 60_000_000_000L;
         while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) { // the control socket closes first; wait for the process
@@ -72,17 +77,14 @@ public final class StopCommand implements Callable<Integer> {
                 + (volume.isEmpty() ? "" : " and its data volume " + volume);
     }
 
-    /** No daemon: delete through the provider, as the daemon would. */
+    /** No daemon (this command holds the profile's lock): delete through a lifecycle of its own, as the daemon would. */
     private void destroyDirectly(Profile profile) {
         try (HostLifecycle lifecycle = new DaemonAssembly(ctx, profile, ProfileOptions.load(profile)).lifecycle()) {
-            if (!lifecycle.provider().disposable()) {
+            if (!lifecycle.disposable()) {
                 throw new UserException(ExitCodes.USAGE, "this profile's host is not DockBridge's to delete; use 'dockbridge stop' without --destroy");
             }
-            Optional<ProvisionedHost> host = lifecycle.provider().findExisting();
-            if (host.isPresent()) {
-                lifecycle.destroy();
-            }
-            Optional<DataVolume> volume = purgeVolume ? lifecycle.provider().purgeDataVolume() : Optional.empty();
+            Optional<ProvisionedHost> host = lifecycle.destroy(ServerCommand.DIRECT_DESTROY_WAIT);
+            Optional<DataVolume> volume = purgeVolume ? lifecycle.purgeDataVolume() : Optional.empty();
             ctx.out().println(host.map(h -> "deleted its server " + h.name()).orElse("it had no server")
                     + volume.map(v -> " and deleted its data volume " + v.name()).orElse(""));
         } catch (IOException e) {

@@ -21,6 +21,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.dockbridge.bridge.host.HostLifecycle;
+import dev.dockbridge.bridge.host.ProviderException;
+import dev.dockbridge.bridge.host.ProvisionedHost;
 import dev.dockbridge.bridge.tunnel.IdentityFiles;
 import dev.dockbridge.cli.CliContext;
 import dev.dockbridge.cli.ControlClient;
@@ -85,12 +87,12 @@ public final class Doctor {
             return Check.skip("token", "provider ssh needs no API token");
         }
         try (HostLifecycle lifecycle = new DaemonAssembly(ctx, profile, config).lifecycle()) {
-            return Check.ok("token", lifecycle.provider().checkAccess().orElse("accepted"));
+            return Check.ok("token", lifecycle.checkAccess().orElse("accepted"));
         } catch (UserException e) {
             return Check.fail("token", e.getMessage(), "export HCLOUD_TOKEN=<a Read & Write token of your Hetzner Cloud project>");
-        } catch (dev.dockbridge.hetzner.HetznerApiException e) {
-            return e.unauthorized()
-                    ? Check.fail("token", "HCLOUD_TOKEN was refused by the Hetzner API (" + e.code() + ")",
+        } catch (ProviderException e) {
+            return e.kind() == ProviderException.Kind.UNAUTHORIZED
+                    ? Check.fail("token", "HCLOUD_TOKEN was refused by the Hetzner API (unauthorized): " + e.getMessage(),
                             "create a Read & Write token in the Cloud Console (your project → Security → API tokens)")
                     : Check.fail("token", "the Hetzner API answered: " + e.getMessage(), "check HCLOUD_ENDPOINT and the Hetzner status page");
         } catch (IOException e) {
@@ -213,12 +215,20 @@ public final class Doctor {
     /** Without a daemon: connect to the host the profile has (never create one) and ask Docker. */
     private List<Check> direct(DockBridgeConfig config) {
         try (HostLifecycle lifecycle = new DaemonAssembly(ctx, profile, config).lifecycle()) {
-            if (!lifecycle.adopt()) {
+            List<ProvisionedHost> hosts = lifecycle.findExisting(); // a query: nothing is powered on or taken over
+            if (hosts.isEmpty()) {
                 return List.of(Check.ok("server", "none: the first docker command after 'dockbridge start' creates one"),
                         Check.skip("remote docker", "no server to ask"));
             }
-            var host = lifecycle.snapshot().host();
-            return List.of(Check.ok("server", "reachable over SSH, host key verified: " + host.ssh().address()),
+            ProvisionedHost host = hosts.get(0);
+            String also = hosts.size() == 1 ? "" : "; " + (hosts.size() - 1) + " more server(s) of this profile are billed but unused: "
+                    + String.join(", ", hosts.subList(1, hosts.size()).stream().map(ProvisionedHost::name).toList());
+            if (host.status() != null && !"running".equals(host.status())) {
+                return List.of(Check.ok("server", host.name() + " is " + host.status() + also + " (the next docker command brings it up)"),
+                        Check.skip("remote docker", "the server is not running"));
+            }
+            lifecycle.probe(host);
+            return List.of(Check.ok("server", "reachable over SSH, host key verified: " + host.ssh().address() + also),
                     Check.ok("remote docker", "answers /_ping on " + lifecycle.remoteSocket()));
         } catch (UserException e) {
             return List.of(Check.skip("server", "see the checks above"), Check.skip("remote docker", "see the checks above"));

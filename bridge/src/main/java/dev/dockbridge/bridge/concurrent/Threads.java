@@ -1,4 +1,4 @@
-package dev.dockbridge.bridge.daemon;
+package dev.dockbridge.bridge.concurrent;
 
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;

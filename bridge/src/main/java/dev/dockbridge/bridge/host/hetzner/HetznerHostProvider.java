@@ -1,4 +1,4 @@
-package dev.dockbridge.bridge.host;
+package dev.dockbridge.bridge.host.hetzner;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -12,6 +12,13 @@ import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 
+import dev.dockbridge.bridge.host.DataVolume;
+import dev.dockbridge.bridge.host.HostProvider;
+import dev.dockbridge.bridge.host.HourlyPrice;
+import dev.dockbridge.bridge.host.ProfileKeys;
+import dev.dockbridge.bridge.host.ProviderException;
+import dev.dockbridge.bridge.host.ProviderException.Kind;
+import dev.dockbridge.bridge.host.ProvisionedHost;
 import dev.dockbridge.bridge.tunnel.PinnedHostKey;
 import dev.dockbridge.bridge.tunnel.SshTarget;
 import dev.dockbridge.hetzner.CloudInit;
@@ -37,7 +44,9 @@ import dev.dockbridge.hetzner.SshKey;
 public final class HetznerHostProvider implements HostProvider {
     public static final String MANAGED_BY = "managed-by";
     public static final String PROFILE_LABEL = "dockbridge/profile";
-    private static final Set<String> ADOPTABLE = Set.of("running", "initializing", "starting", "off");
+    /** States in which Hetzner is moving the server: wait until it is running or off. */
+    private static final Set<String> MOVING = Set.of("initializing", "starting", "stopping", "migrating", "rebuilding", "unknown");
+    private static final Duration STATUS_POLL = Duration.ofSeconds(1);
 
     /** What to create, and how to reach it. */
     public record Settings(String profile, String serverType, String location, String image, boolean firewall, int volumeSizeGb,
@@ -48,6 +57,9 @@ public final class HetznerHostProvider implements HostProvider {
     /** Stop Docker so it writes everything out, then unmount: the volume is detached by the deletion that follows. */
     private static final String RELEASE_VOLUME = "systemctl stop docker.socket docker.service containerd.service 2>/dev/null; sync; "
             + "umount /var/lib/docker 2>/dev/null; sync";
+    /** A deletion called off after the release: mount the volume again (fstab knows it), then Docker. */
+    private static final String REGAIN_VOLUME = "mountpoint -q /var/lib/docker || mount /var/lib/docker; "
+            + "systemctl start containerd.service docker.socket docker.service";
 
     private final HetznerClient api;
     private final Settings settings;
@@ -76,34 +88,80 @@ public final class HetznerHostProvider implements HostProvider {
 
     @Override
     public Optional<String> checkAccess() throws IOException {
-        List<Server> servers = api.listServers(labelSelector());
+        List<Server> servers = call(() -> api.listServers(labelSelector()));
         return Optional.of("token accepted; " + servers.size() + " server(s) of profile " + settings.profile());
     }
 
     @Override
-    public Optional<ProvisionedHost> findExisting() throws IOException {
-        if (settings.volumeSizeGb() > 0) {
-            volume = api.listVolumes(labelSelector()).stream().findFirst().orElse(null);
-            if (volumePrice == null) {
-                volumePrice = api.volumePrice().orElse(null);
+    public List<ProvisionedHost> findExisting() throws IOException {
+        return call(() -> {
+            if (settings.volumeSizeGb() > 0) {
+                volume = api.listVolumes(labelSelector()).stream().findFirst().orElse(null);
+                if (volumePrice == null) {
+                    volumePrice = api.volumePrice().orElse(null);
+                }
             }
+            List<ProvisionedHost> found = new java.util.ArrayList<>();
+            for (Server s : api.listServers(labelSelector()).stream()
+                    .filter(s -> !"deleting".equals(s.status()))
+                    .sorted(Comparator.comparing((Server s) -> !"running".equals(s.status()))
+                            .thenComparing(Server::created, Comparator.nullsLast(Comparator.reverseOrder())))
+                    .toList()) {
+                found.add(toHost(s, !"running".equals(s.status())));
+            }
+            return found;
+        });
+    }
+
+    @Override
+    public ProvisionedHost prepare(ProvisionedHost host, Consumer<String> progress) throws IOException {
+        return call(() -> {
+            long id = Long.parseLong(host.id());
+            long deadline = System.nanoTime() + settings.actionTimeout().toNanos();
+            String logged = null;
+            while (true) {
+                Server s = api.getServer(id).orElseThrow(() -> new ProviderException(Kind.NOT_FOUND,
+                        "server " + host.name() + " (" + id + ") disappeared while DockBridge was adopting it", null));
+                if ("running".equals(s.status())) {
+                    return toHost(s, host.booting());
+                }
+                if ("off".equals(s.status())) {
+                    progress.accept("server " + s.name() + " is off: powering it on");
+                    api.waitForActions(List.of(api.powerOn(id)), Duration.ofMillis(500), settings.actionTimeout());
+                    continue;
+                }
+                if (!MOVING.contains(s.status())) {
+                    throw new ProviderException(Kind.UNAVAILABLE, "server " + s.name() + " (" + id + ") is '" + s.status()
+                            + "', which DockBridge cannot use; delete it with 'dockbridge server destroy'", null);
+                }
+                if (!s.status().equals(logged)) {
+                    progress.accept("server " + s.name() + " is " + s.status() + ": waiting until it runs");
+                    logged = s.status();
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new ProviderException(Kind.UNAVAILABLE, "server " + s.name() + " (" + id + ") stayed '" + s.status()
+                            + "' for " + settings.actionTimeout().toSeconds() + " s", null);
+                }
+                sleep(STATUS_POLL);
+            }
+        });
+    }
+
+    private static void sleep(Duration d) throws ProviderException {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ProviderException(Kind.TRANSIENT, "interrupted while waiting for the server", e);
         }
-        Optional<Server> found = api.listServers(labelSelector()).stream()
-                .filter(s -> ADOPTABLE.contains(s.status()))
-                .max(Comparator.comparing(Server::created, Comparator.nullsFirst(Comparator.naturalOrder())));
-        if (found.isEmpty()) {
-            return Optional.empty();
-        }
-        Server s = found.get();
-        boolean booting = !"running".equals(s.status());
-        if ("off".equals(s.status())) {
-            api.waitForActions(List.of(api.powerOn(s.id())), Duration.ofMillis(500), settings.actionTimeout());
-        }
-        return Optional.of(toHost(s, booting));
     }
 
     @Override
     public ProvisionedHost create(Consumer<String> progress) throws IOException {
+        return call(() -> createWithVolume(progress));
+    }
+
+    private ProvisionedHost createWithVolume(Consumer<String> progress) throws IOException {
         Volume volume = null;
         boolean volumeCreated = false;
         if (settings.volumeSizeGb() > 0) {
@@ -129,14 +187,14 @@ public final class HetznerHostProvider implements HostProvider {
         SshKey key = ensureSshKey();
         progress.accept("ssh key " + key.name() + " (" + key.id() + ")");
         List<Long> firewalls = settings.firewall() ? List.of(ensureFirewall().id()) : List.of();
-        ServerType type = api.getServerType(settings.serverType()).orElseThrow(() -> new HetznerApiException(0, "invalid_input",
-                "hetzner.server_type: Hetzner has no server type '" + settings.serverType() + "'", null, null));
+        ServerType type = api.getServerType(settings.serverType()).orElseThrow(() -> new ProviderException(Kind.INVALID_CONFIG,
+                "hetzner.server_type: Hetzner has no server type '" + settings.serverType() + "'", null));
         if (!type.orderableIn(settings.location())) {
-            throw new HetznerApiException(412, "resource_unavailable", "resource_unavailable: server type " + type.name()
-                    + " cannot be ordered in " + settings.location() + " now; choose another hetzner.location or hetzner.server_type", null, null);
+            throw new ProviderException(Kind.UNAVAILABLE, "resource_unavailable: server type " + type.name()
+                    + " cannot be ordered in " + settings.location() + " now; choose another hetzner.location or hetzner.server_type", null);
         }
-        Image image = api.findImage(settings.image(), type.architecture()).orElseThrow(() -> new HetznerApiException(0, "invalid_input",
-                "hetzner.image: no image '" + settings.image() + "' for " + type.architecture() + " (server type " + type.name() + ")", null, null));
+        Image image = api.findImage(settings.image(), type.architecture()).orElseThrow(() -> new ProviderException(Kind.INVALID_CONFIG,
+                "hetzner.image: no image '" + settings.image() + "' for " + type.architecture() + " (server type " + type.name() + ")", null));
         String name = "dockbridge-" + settings.profile().replace('_', '-') + "-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()).substring(0, 6);
         String userData = CloudInit.dockerHost(hostKey.privatePem(), hostKey.publicLine(), !"docker-ce".equals(settings.image()),
                 volume == null ? null : volume.linuxDevice());
@@ -145,8 +203,8 @@ public final class HetznerHostProvider implements HostProvider {
         progress.accept("server " + name + " (" + created.server().id() + ") created, waiting for it to start");
         try {
             api.waitForActions(created.actions(), Duration.ofMillis(500), settings.actionTimeout());
-            Server running = api.getServer(created.server().id()).orElseThrow(() -> new HetznerApiException(404, "not_found",
-                    "server " + name + " disappeared while starting", null, null));
+            Server running = api.getServer(created.server().id()).orElseThrow(() -> new ProviderException(Kind.NOT_FOUND,
+                    "server " + name + " disappeared while starting", null));
             progress.accept("server running at " + running.ipv4());
             if (volume != null) {
                 this.volume = api.getVolume(volume.id()).orElse(null); // now attached
@@ -175,13 +233,13 @@ public final class HetznerHostProvider implements HostProvider {
         Optional<Volume> here = mine.stream().filter(v -> v.location() != null && settings.location().equals(v.location().name())).findFirst();
         if (here.isEmpty() && !mine.isEmpty()) {
             Volume elsewhere = mine.get(0);
-            throw new HetznerApiException(0, "invalid_input", "hetzner.location: the data volume " + elsewhere.name() + " of profile "
+            throw new ProviderException(Kind.INVALID_CONFIG, "hetzner.location: the data volume " + elsewhere.name() + " of profile "
                     + settings.profile() + " is in " + elsewhere.location().name() + ", and a volume can only be attached in its location; set "
-                    + "hetzner.location: " + elsewhere.location().name() + ", or delete it with 'dockbridge stop --destroy --purge-volume'", null, null);
+                    + "hetzner.location: " + elsewhere.location().name() + ", or delete it with 'dockbridge stop --destroy --purge-volume'", null);
         }
         if (here.isPresent() && here.get().server() != null && api.getServer(here.get().server()).isPresent()) {
-            throw new HetznerApiException(409, "volume_already_attached", "the data volume " + here.get().name() + " is attached to server "
-                    + here.get().server() + ", which is not this profile's; detach it in the Cloud Console", null, null);
+            throw new ProviderException(Kind.INVALID_CONFIG, "the data volume " + here.get().name() + " is attached to server "
+                    + here.get().server() + ", which is not this profile's; detach it in the Cloud Console", null);
         }
         volume = here.orElse(null);
         if (volumePrice == null) {
@@ -215,12 +273,17 @@ public final class HetznerHostProvider implements HostProvider {
 
     @Override
     public boolean exists(ProvisionedHost host) throws IOException {
-        return api.getServer(Long.parseLong(host.id())).isPresent();
+        return call(() -> api.getServer(Long.parseLong(host.id())).isPresent());
     }
 
     @Override
     public Optional<String> beforeDeleteCommand() {
         return settings.volumeSizeGb() > 0 ? Optional.of(RELEASE_VOLUME) : Optional.empty();
+    }
+
+    @Override
+    public Optional<String> cancelledDeleteCommand() {
+        return settings.volumeSizeGb() > 0 ? Optional.of(REGAIN_VOLUME) : Optional.empty();
     }
 
     @Override
@@ -236,11 +299,15 @@ public final class HetznerHostProvider implements HostProvider {
 
     @Override
     public Optional<DataVolume> purgeDataVolume() throws IOException {
+        return call(this::purge);
+    }
+
+    private Optional<DataVolume> purge() throws IOException {
         Optional<DataVolume> purged = Optional.empty();
         for (Volume v : api.listVolumes(labelSelector())) {
             if (v.server() != null && api.getServer(v.server()).isPresent()) {
-                throw new HetznerApiException(409, "volume_attached", "the data volume " + v.name() + " is still attached to server " + v.server()
-                        + "; delete the server first ('dockbridge stop --destroy --purge-volume' does both)", null, null);
+                throw new ProviderException(Kind.INVALID_CONFIG, "the data volume " + v.name() + " is still attached to server " + v.server()
+                        + "; delete the server first ('dockbridge stop --destroy --purge-volume' does both)", null);
             }
             api.deleteVolume(v.id());
             purged = Optional.of(new DataVolume(v.id(), v.name(), v.size(), null, null, null));
@@ -251,6 +318,13 @@ public final class HetznerHostProvider implements HostProvider {
 
     @Override
     public void destroy(ProvisionedHost host) throws IOException {
+        call(() -> {
+            delete(host);
+            return null;
+        });
+    }
+
+    private void delete(ProvisionedHost host) throws IOException {
         Optional<Action> deleting = api.deleteServer(Long.parseLong(host.id()));
         if (settings.volumeSizeGb() > 0) {
             // the deletion detaches the volume; the next server can only attach it once that is done
@@ -265,16 +339,17 @@ public final class HetznerHostProvider implements HostProvider {
     }
 
     @Override
-    public Optional<dev.dockbridge.hetzner.Price> price(ProvisionedHost host) throws IOException {
-        dev.dockbridge.hetzner.Price cached = priceCache;
+    public Optional<HourlyPrice> price(ProvisionedHost host) throws IOException {
+        HourlyPrice cached = priceCache;
         if (cached == null && host.type() != null && host.location() != null) {
-            cached = api.serverPrice(host.type(), host.location()).orElse(null);
+            cached = call(() -> api.serverPrice(host.type(), host.location()))
+                    .map(p -> new HourlyPrice(p.hourlyGross(), p.currency())).orElse(null);
             priceCache = cached; // prices change rarely; one lookup per daemon
         }
         return Optional.ofNullable(cached);
     }
 
-    private volatile dev.dockbridge.hetzner.Price priceCache;
+    private volatile HourlyPrice priceCache;
     /** As last seen; status reads it without an API call. */
     private volatile Volume volume;
     private volatile VolumePrice volumePrice;
@@ -302,14 +377,46 @@ public final class HetznerHostProvider implements HostProvider {
                 new Firewall.Rule("in", "tcp", "22", List.of("0.0.0.0/0", "::/0"), "ssh for dockbridge")));
     }
 
-    private ProvisionedHost toHost(Server s, boolean booting) throws HetznerApiException {
+    private ProvisionedHost toHost(Server s, boolean booting) throws ProviderException {
         if (s.ipv4() == null) {
-            throw new HetznerApiException(0, "invalid_response", "server " + s.name() + " has no public IPv4 address", null, null);
+            throw new ProviderException(Kind.UNAVAILABLE, "server " + s.name() + " has no public IPv4 address", null);
         }
         SshTarget target = new SshTarget(s.ipv4(), 22, "root", clientKey.pair(), "the DockBridge key of profile " + settings.profile(),
                 new PinnedHostKey(hostKey.pair().getPublic()), settings.connectTimeout(), settings.keepaliveInterval(),
                 settings.keepaliveMaxMisses(), settings.reconnectWait());
         Instant created = s.created() == null ? null : java.time.OffsetDateTime.parse(s.created()).toInstant();
-        return new ProvisionedHost(String.valueOf(s.id()), s.name(), target, created, s.typeName(), s.locationName(), booting);
+        return new ProvisionedHost(String.valueOf(s.id()), s.name(), target, created, s.typeName(), s.locationName(), booting, s.status());
+    }
+
+    private interface ApiCall<T> {
+        T call() throws IOException;
+    }
+
+    /** The core speaks {@link ProviderException}: Hetzner's errors are translated at this boundary. */
+    private static <T> T call(ApiCall<T> call) throws IOException {
+        try {
+            return call.call();
+        } catch (HetznerApiException e) {
+            throw translate(e);
+        }
+    }
+
+    static ProviderException translate(HetznerApiException e) {
+        String code = e.code() == null ? "" : e.code();
+        Kind kind;
+        if (e.unauthorized() || e.status() == 403 || code.equals("forbidden")) {
+            kind = Kind.UNAUTHORIZED;
+        } else if (e.notFound()) {
+            kind = Kind.NOT_FOUND;
+        } else if (code.equals("resource_unavailable") || code.equals("placement_error") || code.equals("server_location_disabled")) {
+            kind = Kind.UNAVAILABLE;
+        } else if (code.equals("resource_limit_exceeded") || code.equals("limit_exceeded")) {
+            kind = Kind.QUOTA;
+        } else if (code.equals("invalid_input") || code.equals("uniqueness_error") || code.equals("json_error")) {
+            kind = Kind.INVALID_CONFIG;
+        } else {
+            kind = Kind.TRANSIENT;
+        }
+        return new ProviderException(kind, e.getMessage(), e);
     }
 }
