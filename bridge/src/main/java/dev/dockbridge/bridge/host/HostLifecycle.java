@@ -105,6 +105,10 @@ public final class HostLifecycle implements Closeable {
         void ready(ProvisionedHost host, Optional<HourlyPrice> price);
 
         void deleted(ProvisionedHost host);
+
+        /** Every change of state, in order (for tests and debugging). */
+        default void transition(HostState from, HostState to) {
+        }
     }
 
     /**
@@ -882,10 +886,10 @@ public final class HostLifecycle implements Closeable {
         tunnel = null;
         host = null;
         epoch++;
-        enter(HostState.ABSENT, null);
         t.close();
         log.warn("server {} ({}) no longer exists (deleted outside DockBridge?); the next docker command creates a new one", h.name(), h.id());
         notifyListeners(l -> l.deleted(h));
+        enter(HostState.ABSENT, null);
         g.handled().complete(true);
     }
 
@@ -937,12 +941,15 @@ public final class HostLifecycle implements Closeable {
     }
 
     private void enter(HostState to, String stepNow) {
-        if (to != state) {
-            log.debug("host lifecycle: {} -> {}", state.phase(), to.phase());
-        }
+        HostState from = state;
         state = to;
+        if (to != from) {
+            log.debug("host lifecycle: {} -> {}", from.phase(), to.phase());
+            notifyListeners(l -> l.transition(from, to));
+        }
         step = stepNow;
         since = clock.instant();
+        publish(); // before anyone waiting on this transition is told
     }
 
     private void publish() {
