@@ -7,11 +7,15 @@ import java.security.KeyPair;
 import java.time.Clock;
 import java.time.Duration;
 
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+
+import org.slf4j.LoggerFactory;
 
 import dev.dockbridge.bridge.daemon.BridgeDaemon;
 import dev.dockbridge.bridge.daemon.ControlServer;
@@ -19,10 +23,13 @@ import dev.dockbridge.bridge.daemon.DaemonLock;
 import dev.dockbridge.bridge.daemon.ControlCommands;
 import dev.dockbridge.bridge.concurrent.Threads;
 import dev.dockbridge.bridge.forward.ContainerWatcher;
+import dev.dockbridge.bridge.forward.DockerStatsSampler;
 import dev.dockbridge.bridge.forward.SshChannelOpener;
 import dev.dockbridge.portforward.ForwardManager;
 import dev.dockbridge.bridge.docker.ConnectionLimits;
 import dev.dockbridge.bridge.docker.DockerSocketProxy;
+import dev.dockbridge.bridge.docker.NoServerAnswers;
+import dev.dockbridge.bridge.docker.NoServerResponder;
 import dev.dockbridge.bridge.host.ExistingHostProvider;
 import dev.dockbridge.bridge.host.HostState;
 import dev.dockbridge.bridge.host.HourlyPrice;
@@ -34,7 +41,9 @@ import dev.dockbridge.bridge.host.ProvisionedHost;
 import dev.dockbridge.bridge.idle.ActivityTracker;
 import dev.dockbridge.bridge.idle.CostBook;
 import dev.dockbridge.bridge.idle.IdlePolicy;
+import dev.dockbridge.bridge.idle.ContainerWork;
 import dev.dockbridge.bridge.idle.IdleReaper;
+import dev.dockbridge.bridge.idle.WorkMonitor;
 import dev.dockbridge.bridge.tunnel.HostKeyTrust;
 import dev.dockbridge.bridge.tunnel.IdentityFiles;
 import dev.dockbridge.bridge.tunnel.KnownHostsTrust;
@@ -77,7 +86,7 @@ public final class DaemonAssembly {
         ActivityTracker activity = new ActivityTracker(clock);
         var local = config.local();
         DockerSocketProxy proxy = new DockerSocketProxy(socket, lifecycle::openDocker,
-                () -> lifecycle.snapshot().state() == HostState.READY, activity,
+                () -> lifecycle.snapshot().state() == HostState.READY, lookAnswers(lifecycle), activity,
                 new ConnectionLimits(local.maxConnections(), local.acceptsPerSecond(), local.firstByteTimeout()));
         ForwardManager forwards = null;
         ContainerWatcher watcher = null;
@@ -90,16 +99,66 @@ public final class DaemonAssembly {
         }
         ForwardManager forwardsForStatus = forwards;
         IdleReaper reaper = null;
+        WorkMonitor work = null;
         if (lifecycle.disposable()) {
             IdlePolicy policy = new IdlePolicy(config.idle().timeout(), config.idle().billingAware(), BILLING_MARGIN);
-            reaper = new IdleReaper(lifecycle, activity, () -> forwardsForStatus == null ? List.of() : forwardsForStatus.snapshot(), policy, clock);
+            ContainerWork containers = new ContainerWork(config.idle().workingCpuPercent(), clock, activity::touch);
+            DockerStatsSampler sampler = new DockerStatsSampler(lifecycle, profile.stateDir().resolve("work.sock"));
+            work = new WorkMonitor(containers, sampler, sampler, () -> lifecycle.snapshot().state() == HostState.READY);
+            reaper = new IdleReaper(lifecycle, activity, () -> forwardsForStatus == null ? List.of() : forwardsForStatus.snapshot(), policy, clock,
+                    containers, profile.stateDir().resolve("hold"));
         }
         ControlCommands commands = new ControlCommands(profile.name(), "unix://" + socket, lifecycle, forwards, reaper, costs, clock);
         AtomicReference<BridgeDaemon> self = new AtomicReference<>();
         ControlServer control = new ControlServer(profile.stateDir().resolve("control.sock"), commands.handlers(() -> self.get().close()));
-        BridgeDaemon daemon = new BridgeDaemon(new BridgeDaemon.Parts(lifecycle, proxy, forwards, watcher, reaper, control), lock);
+        BridgeDaemon daemon = new BridgeDaemon(new BridgeDaemon.Parts(lifecycle, proxy, forwards, watcher, reaper, work, control), lock);
         self.set(daemon);
         return daemon;
+    }
+
+    /** Deleting a server stops neither its own existence nor a deletion in progress from being "no server" for looks. */
+    private static final Set<HostState> NO_SERVER = EnumSet.of(HostState.ABSENT, HostState.FAILED, HostState.CLOSED, HostState.QUIESCING,
+            HostState.DESTROYING, HostState.DELETE_RETRYING);
+
+    /** Looks while no server runs are answered without one (a poller never brings a deleted server back); null for an existing host. */
+    private NoServerAnswers lookAnswers(HostLifecycle lifecycle) {
+        if (!lifecycle.disposable()) {
+            return null;
+        }
+        Path saved = profile.stateDir().resolve("engine-ping");
+        lifecycle.addListener(new HostLifecycle.Listener() {
+            @Override
+            public void ready(ProvisionedHost host, Optional<HourlyPrice> price) {
+                String headers = lifecycle.engineHeaders();
+                if (headers != null) {
+                    try {
+                        Files.writeString(saved, headers);
+                    } catch (IOException e) {
+                        LoggerFactory.getLogger(DaemonAssembly.class).debug("cannot keep the engine's /_ping headers: {}", e.toString());
+                    }
+                }
+            }
+
+            @Override
+            public void deleted(ProvisionedHost host) {
+            }
+        });
+        boolean volume = config.hetzner().volumeSizeGb() > 0;
+        return new NoServerResponder(
+                () -> NO_SERVER.contains(lifecycle.snapshot().state()),
+                () -> !volume && lifecycle.snapshot().state() != HostState.QUIESCING,
+                () -> {
+                    String live = lifecycle.engineHeaders();
+                    if (live != null) {
+                        return live;
+                    }
+                    try {
+                        return Files.exists(saved) ? Files.readString(saved) : null;
+                    } catch (IOException e) {
+                        return null;
+                    }
+                },
+                () -> lifecycle.snapshot().state() == HostState.FAILED ? lifecycle.snapshot().reason() : null);
     }
 
     private CostBook costBook() {

@@ -1,8 +1,11 @@
 package dev.dockbridge.portforward;
 
 import java.io.Closeable;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.SocketAddress;
 import java.net.UnknownHostException;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -13,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -111,7 +115,7 @@ public final class ForwardManager implements Closeable {
                 if (!wanted.containsKey(entry.getKey())) {
                     Forward f = entry.getValue();
                     // wait: the port must be free before an addition below (or the next apply) binds it again
-                    f.listeners().forEach(c -> c.close().awaitUninterruptibly());
+                    f.listeners().forEach(ForwardManager::closeAndAwaitFree);
                     it.remove();
                     if (f.localPort() > 0) {
                         log.info("forward stopped: localhost:{} (container {} gone or stopped)", f.localPort(), f.spec().container());
@@ -165,6 +169,38 @@ public final class ForwardManager implements Closeable {
                     maxConnections);
         }
         ch.close();
+    }
+
+    private static final long PORT_FREE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(2);
+
+    /**
+     * Closes a listener and returns once its port no longer accepts. The JDK closes a listening socket that is
+     * registered with a selector only when the event loop next selects, so the close future alone left the port
+     * answering for a moment after a container stopped. Binding the address (SO_REUSEADDR: TIME_WAIT does not
+     * count, only a socket still listening) proves it is gone.
+     */
+    private static void closeAndAwaitFree(Channel listener) {
+        SocketAddress address = listener.localAddress();
+        listener.close().awaitUninterruptibly();
+        if (!(address instanceof InetSocketAddress inet)) {
+            return;
+        }
+        long deadline = System.nanoTime() + PORT_FREE_WAIT_NANOS;
+        while (System.nanoTime() < deadline) {
+            try (ServerSocket probe = new ServerSocket()) {
+                probe.setReuseAddress(true);
+                probe.bind(inet);
+                return;
+            } catch (IOException e) {
+                try {
+                    Thread.sleep(2);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+        log.warn("forward: localhost:{} still accepts {} ms after its listener closed", inet.getPort(), TimeUnit.NANOSECONDS.toMillis(PORT_FREE_WAIT_NANOS));
     }
 
     /** Binds the port on every address, or on none. */

@@ -109,7 +109,8 @@ class ForwardManagerTest {
 
         manager.apply(List.of()); // the container stopped
         assertThat(manager.snapshot()).isEmpty();
-        assertThat(canConnect(port)).isFalse();
+        assertThat(canConnect(port)).as("a stopped container's port no longer answers once apply returns").isFalse();
+        assertThat(canBind(port)).isTrue();
     }
 
     @Test
@@ -120,6 +121,15 @@ class ForwardManagerTest {
         manager.apply(List.of(spec));
         assertThat(manager.snapshot()).hasSize(1);
         assertThat(manager.snapshot().get(0).localPort()).isEqualTo(port);
+    }
+
+    private static boolean canBind(int port) {
+        try (ServerSocket s = new ServerSocket()) {
+            s.bind(new InetSocketAddress("127.0.0.1", port));
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private static boolean canConnect(int port) {

@@ -2,6 +2,7 @@ package dev.dockbridge.bridge.daemon;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 
 import org.slf4j.Logger;
@@ -11,6 +12,7 @@ import dev.dockbridge.bridge.docker.DockerSocketProxy;
 import dev.dockbridge.bridge.forward.ContainerWatcher;
 import dev.dockbridge.bridge.host.HostLifecycle;
 import dev.dockbridge.bridge.idle.IdleReaper;
+import dev.dockbridge.bridge.idle.WorkMonitor;
 import dev.dockbridge.bridge.tunnel.TunnelException;
 import dev.dockbridge.bridge.host.ProviderException;
 import dev.dockbridge.portforward.ForwardManager;
@@ -28,10 +30,12 @@ public final class BridgeDaemon implements Closeable {
      * is off, {@code reaper} when the host is not DockBridge's to delete.
      */
     public record Parts(HostLifecycle lifecycle, DockerSocketProxy proxy, ForwardManager forwards, ContainerWatcher watcher,
-                        IdleReaper reaper, ControlServer control) {
+                        IdleReaper reaper, WorkMonitor work, ControlServer control) {
     }
 
-    private static final java.time.Duration IDLE_TICK = java.time.Duration.ofSeconds(1);
+    private static final Duration IDLE_TICK = Duration.ofSeconds(1);
+    /** Often enough that a job's end starts the idle countdown within seconds; each round is one stats read per container. */
+    private static final Duration WORK_SAMPLE_EVERY = Duration.ofSeconds(10);
 
     private final Parts parts;
     private final Cleanups cleanups = new Cleanups();
@@ -68,6 +72,7 @@ public final class BridgeDaemon implements Closeable {
                 cleanups.register(parts.watcher()).start();
             }
             if (parts.reaper() != null) {
+                cleanups.register(parts.work()).start(WORK_SAMPLE_EVERY);
                 cleanups.register(parts.reaper()).start(IDLE_TICK);
             }
             cleanups.register(parts.proxy()).start();

@@ -88,6 +88,7 @@ public final class StatusReport {
             idle.put("destroy_in_s", d == null || d.destroyIn() == null ? null : Math.max(0, d.destroyIn().toSeconds()));
             idle.put("held_until", reaper.heldUntil() == null ? null : reaper.heldUntil().toString());
             idle.put("blocked_by", d == null ? List.of() : d.blockedBy());
+            idle.put("will_stop", d == null ? List.of() : reaper.willStop());
         } else {
             idle.put("timeout_s", null);
             idle.put("blocked_by", List.of("the host is not DockBridge's to delete"));

@@ -5,6 +5,8 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
+import java.util.ArrayDeque;
+import java.util.Locale;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -36,15 +38,26 @@ final class DockerConnection {
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile RemoteStream remote;
     private final ByteBuffer firstBytes;
+    private final NoServerAnswers noServer; // null: every request goes upstream
+    private final RequestFramer framer = new RequestFramer(this::onRequest);
+    /** Heads seen while requests are answered here, not yet answered (local-to-remote thread only). */
+    private final ArrayDeque<Head> unanswered = new ArrayDeque<>();
+    private volatile RequestClass current;
 
     /** Called once when a connection handed over before it spoke sends its first bytes, or ends without any. */
     private volatile Runnable spoke;
+
+    /** A request's head as the framer saw it; offsets count the connection's bytes. */
+    private record Head(String method, String path, RequestClass kind, long start, long end, boolean hasBody) {
+    }
 
     /**
      * @param firstBytes what the client sent before the connection was handed over; empty if it was handed
      *                   over at once, in which case {@code spoke} runs when its first bytes come (or it ends)
      */
-    DockerConnection(long id, SocketChannel local, ByteBuffer firstBytes, Runnable spoke, DockerUpstream upstream, ConnectionEvents events) {
+    DockerConnection(long id, SocketChannel local, ByteBuffer firstBytes, Runnable spoke, DockerUpstream upstream, NoServerAnswers noServer,
+            ConnectionEvents events) {
+        this.noServer = noServer;
         this.spoke = spoke;
         this.id = id;
         this.local = local;
@@ -53,8 +66,45 @@ final class DockerConnection {
         this.events = events;
     }
 
-    /** Connects upstream, then runs the local-to-remote direction on this thread and the other on {@code executor}. */
+    /** The class of the connection's current (last) request; null before its first. */
+    RequestClass requestClass() {
+        return current;
+    }
+
+    private void onRequest(String method, String path, long start, long end, boolean hasBody) {
+        RequestClass kind = RequestClass.of(method, path);
+        RequestClass previous = current;
+        current = kind;
+        if (log.isDebugEnabled()) {
+            log.debug("docker connection {}: {} {} ({})", id, method, path, kind.name().toLowerCase(Locale.ROOT));
+        }
+        events.request(this, previous, kind);
+        if (noServer != null) {
+            unanswered.add(new Head(method, path, kind, start, end, hasBody));
+        }
+    }
+
+    /**
+     * Connects upstream, then runs the local-to-remote direction on this thread and the other on {@code executor}.
+     * While no server is up, looks are answered here first; the first request that needs the engine brings it up.
+     */
     void run(Executor executor) {
+        ByteBuffer toSend = firstBytes;
+        if (noServer != null && noServer.noServer()) {
+            try {
+                toSend = answerLooksHere();
+            } catch (IOException e) {
+                fail("local answers", e);
+                return;
+            }
+            if (toSend == null) {
+                close(); // the client only looked, and has gone
+                return;
+            }
+        } else {
+            framer.feed(firstBytes);
+        }
+        unanswered.clear();
         try {
             remote = upstream.open();
         } catch (IOException e) {
@@ -76,9 +126,9 @@ final class DockerConnection {
             return;
         }
         try {
-            if (firstBytes.hasRemaining()) {
-                remote.write(firstBytes.array(), firstBytes.position(), firstBytes.remaining());
-                events.bytes(firstBytes.remaining());
+            if (toSend.hasRemaining()) {
+                remote.write(toSend.array(), toSend.position(), toSend.remaining());
+                events.bytes(toSend.remaining(), current);
             }
         } catch (IOException e) {
             fail("local->remote", e);
@@ -99,8 +149,11 @@ final class DockerConnection {
                     break;
                 }
                 if (n > 0) {
+                    if (!framer.raw()) {
+                        framer.feed(ByteBuffer.wrap(buffer.array(), 0, n));
+                    }
                     remote.write(buffer.array(), 0, n);
-                    events.bytes(n);
+                    events.bytes(n, current);
                 }
             }
             directionEnded();
@@ -118,7 +171,7 @@ final class DockerConnection {
                     local.write(buffer);
                 }
                 remote.release(chunk.length);
-                events.bytes(chunk.length);
+                events.bytes(chunk.length, current);
             }
             local.shutdownOutput();
             directionEnded();
@@ -128,6 +181,52 @@ final class DockerConnection {
             Thread.currentThread().interrupt();
             close();
         }
+    }
+
+    /**
+     * Answers looks while no server is up. Returns what is to go upstream once a request needs the engine (from
+     * that request's first byte on), or null if the client hung up first. Only unanswered heads are held.
+     */
+    private ByteBuffer answerLooksHere() throws IOException {
+        ByteBuffer pending = ByteBuffer.allocate(RequestFramer.MAX_HEAD + CHUNK);
+        long base = 0; // the connection offset of pending's first byte
+        ByteBuffer fresh = firstBytes.duplicate();
+        while (true) {
+            pending.put(fresh.duplicate());
+            framer.feed(fresh);
+            while (!unanswered.isEmpty()) {
+                Head h = unanswered.peek();
+                if (h.kind() != RequestClass.LOOK || h.hasBody() || !noServer.noServer() || !noServer.canAnswer(h.method(), h.path())) {
+                    return from(pending, (int) (h.start() - base));
+                }
+                unanswered.poll();
+                ByteBuffer answer = noServer.answer(h.method(), h.path());
+                while (answer.hasRemaining()) {
+                    local.write(answer);
+                }
+                log.debug("docker connection {}: answered {} {} without a server", id, h.method(), h.path());
+                int consumed = (int) (h.end() - base);
+                pending.flip().position(consumed);
+                pending.compact();
+                base = h.end();
+            }
+            if (framer.raw() || !pending.hasRemaining()) {
+                return from(pending, 0); // not something to answer here: the engine decides
+            }
+            ByteBuffer in = ByteBuffer.allocate(Math.min(CHUNK, pending.remaining()));
+            int n = local.read(in);
+            spoke();
+            if (n < 0) {
+                return pending.position() == 0 ? null : from(pending, 0);
+            }
+            fresh = in.flip();
+        }
+    }
+
+    private static ByteBuffer from(ByteBuffer pending, int offset) {
+        ByteBuffer out = pending.flip();
+        out.position(Math.max(0, Math.min(offset, out.limit())));
+        return out;
     }
 
     private void directionEnded() {

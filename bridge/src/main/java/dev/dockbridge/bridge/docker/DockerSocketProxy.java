@@ -18,6 +18,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.dockbridge.bridge.concurrent.Threads;
+
 /**
  * The local Docker socket: a unix socket (mode 0600) whose every connection is piped to a fresh stream to
  * the remote Docker API. A byte pipe, not an HTTP proxy, so hijacked connections (attach, exec), streams
@@ -38,47 +40,58 @@ public final class DockerSocketProxy implements Closeable {
     private volatile ServerSocketChannel server;
     private volatile boolean closed;
 
-    /** Observes connections, e.g. to count them as user activity. Called from connection threads. */
+    /**
+     * Observes connections, e.g. to count them as user activity: what counts is each connection's current request
+     * ({@link RequestClass}). Called from connection threads.
+     */
     public interface ProxyListener {
         ProxyListener NONE = new ProxyListener() { };
 
         default void opened() {
         }
 
-        default void bytes(int count) {
+        /** A request started on a connection whose previous request was {@code previous} (null: its first). */
+        default void request(RequestClass previous, RequestClass now) {
         }
 
-        default void closed() {
+        default void bytes(int count, RequestClass current) {
+        }
+
+        /** @param last the class of the connection's last request, null if it sent none */
+        default void closed(RequestClass last) {
         }
     }
 
     private final ConnectionLimits limits;
+    private final NoServerAnswers noServer; // null: every connection goes upstream
     private final java.util.function.BooleanSupplier hostReady;
     /** Connections handed on before speaking and still silent; at most {@link #SILENT_AT_ONCE}. */
     private final java.util.concurrent.atomic.AtomicInteger silent = new java.util.concurrent.atomic.AtomicInteger();
     private static final int SILENT_AT_ONCE = 16;
     private final java.util.concurrent.ScheduledExecutorService silenceWatch = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
-            dev.dockbridge.bridge.concurrent.Threads.named("docker-silence-watch"));
+            Threads.named("docker-silence-watch"));
     private volatile ConnectionGate gate;
 
     /** A socket that always waits for a connection's first bytes (no host to know about), with the default limits. */
     public DockerSocketProxy(Path socketPath, DockerUpstream upstream, ProxyListener listener) {
-        this(socketPath, upstream, () -> false, listener, ConnectionLimits.DEFAULTS);
+        this(socketPath, upstream, () -> false, null, listener, ConnectionLimits.DEFAULTS);
     }
 
     /**
      * @param hostReady whether a host is ready now: only then are connections handed on before they speak
      *                  (their stream opens while the client writes), a few at a time; otherwise, and past that
      *                  few, a connection waits in the gate for its first bytes, costing no thread and no stream
+     * @param noServer  answers looks while no server is up (null: every request goes upstream)
      */
-    public DockerSocketProxy(Path socketPath, DockerUpstream upstream, java.util.function.BooleanSupplier hostReady, ProxyListener listener,
-                             ConnectionLimits limits) {
+    public DockerSocketProxy(Path socketPath, DockerUpstream upstream, java.util.function.BooleanSupplier hostReady, NoServerAnswers noServer,
+                             ProxyListener listener, ConnectionLimits limits) {
         this.hostReady = hostReady;
+        this.noServer = noServer;
         this.limits = limits;
         this.socketPath = socketPath;
         this.upstream = upstream;
         this.listener = listener;
-        this.threads = Executors.newCachedThreadPool(dev.dockbridge.bridge.concurrent.Threads.named("docker-conn"));
+        this.threads = Executors.newCachedThreadPool(Threads.named("docker-conn"));
     }
 
     public Path socketPath() {
@@ -163,7 +176,7 @@ public final class DockerSocketProxy implements Closeable {
                 }
             };
         }
-        DockerConnection connection = new DockerConnection(ids.incrementAndGet(), client, firstBytes, spoke, upstream, events);
+        DockerConnection connection = new DockerConnection(ids.incrementAndGet(), client, firstBytes, spoke, upstream, noServer, events);
         open.add(connection);
         listener.opened();
         try {
@@ -175,14 +188,19 @@ public final class DockerSocketProxy implements Closeable {
 
     private final ConnectionEvents events = new ConnectionEvents() {
         @Override
-        public void bytes(int count) {
-            listener.bytes(count);
+        public void request(DockerConnection connection, RequestClass previous, RequestClass now) {
+            listener.request(previous, now);
+        }
+
+        @Override
+        public void bytes(int count, RequestClass current) {
+            listener.bytes(count, current);
         }
 
         @Override
         public void closed(DockerConnection connection) {
             if (open.remove(connection)) {
-                listener.closed();
+                listener.closed(connection.requestClass());
             }
         }
     };

@@ -16,7 +16,6 @@ import static dev.dockbridge.bridge.host.HostLifecycle.Event.WANT;
 
 import java.io.Closeable;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -46,6 +45,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.dockbridge.bridge.concurrent.Threads;
+import dev.dockbridge.bridge.host.HostMessages.BringUpFailed;
+import dev.dockbridge.bridge.host.HostMessages.Close;
+import dev.dockbridge.bridge.host.HostMessages.Delete;
+import dev.dockbridge.bridge.host.HostMessages.DeleteFailed;
+import dev.dockbridge.bridge.host.HostMessages.Deleted;
+import dev.dockbridge.bridge.host.HostMessages.HostGone;
+import dev.dockbridge.bridge.host.HostMessages.IdleDelete;
+import dev.dockbridge.bridge.host.HostMessages.Msg;
+import dev.dockbridge.bridge.host.HostMessages.Progress;
+import dev.dockbridge.bridge.host.HostMessages.Quiesced;
+import dev.dockbridge.bridge.host.HostMessages.Resumed;
+import dev.dockbridge.bridge.host.HostMessages.RetryDelete;
+import dev.dockbridge.bridge.host.HostMessages.Up;
+import dev.dockbridge.bridge.host.HostMessages.Want;
 import dev.dockbridge.bridge.tunnel.RemoteStream;
 import dev.dockbridge.bridge.tunnel.SshTarget;
 import dev.dockbridge.bridge.tunnel.Tunnel;
@@ -66,18 +79,22 @@ public final class HostLifecycle implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(HostLifecycle.class);
     /** Stopping Docker and unmounting its volume takes seconds; a host that hangs must not stop the deletion. */
     private static final Duration QUIESCE_TIMEOUT = Duration.ofSeconds(60);
-    private static final Duration RETRY_INTERVAL = Duration.ofMillis(500);
     /**
      * One docker command opens several connections within milliseconds; they all get the failure of one
      * bring-up instead of each starting another. The next command, later, tries again.
      */
     static final Duration FAILURE_SHARED_FOR = Duration.ofSeconds(3);
+    /**
+     * A failed create may have been billed an hour (Hetzner bills from the create call): a poller or a script in
+     * a loop against a sold-out server type must not buy one every few seconds. At most one failed create per
+     * this interval; meanwhile commands hear the last error and when the next attempt is.
+     */
+    static final Duration FAILED_CREATE_HOLD = Duration.ofMinutes(1);
     private static final Duration EXISTENCE_CHECK_EVERY = Duration.ofSeconds(10);
     /** Closing waits this long for a deletion or a cancelled bring-up's cleanup: a half-made server has no owner. */
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(90);
-    private static final Duration DELETE_RETRY_FIRST = Duration.ofSeconds(2);
-    private static final Duration DELETE_RETRY_CAP = Duration.ofSeconds(60);
-    private static final long ANY_EPOCH = -1;
+    private static final Duration DELETE_RETRY_FIRST = Duration.ofSeconds(1);
+    private static final Duration DELETE_RETRY_CAP = Duration.ofSeconds(15);
 
     /** What can happen to the lifecycle: each message is one of these. */
     enum Event { WANT, PROGRESS, UP, BRING_UP_FAILED, IDLE_DELETE, DELETE, QUIESCED, RESUMED, DELETED, DELETE_FAILED, RETRY_DELETE, HOST_GONE, CLOSE }
@@ -134,6 +151,7 @@ public final class HostLifecycle implements Closeable {
     private final ExecutorService work = Executors.newCachedThreadPool(Threads.named("host-work"));
     private final ExecutorService checker = Executors.newSingleThreadExecutor(Threads.named("host-check"));
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+    private final DockerReadiness readiness;
 
     // Confined to the machine's thread.
     private HostState state = HostState.ABSENT;
@@ -154,6 +172,7 @@ public final class HostLifecycle implements Closeable {
     private boolean callOff; // a docker command arrived while an idle deletion quiesced the host
     private boolean deleteWhenSettled; // an explicit delete arrived during a bring-up or a resume
     private CompletableFuture<Void> closing;
+    private Instant nextCreateAllowed; // after a failed create
 
     // Published by the machine after every message.
     private volatile Snapshot view;
@@ -170,6 +189,7 @@ public final class HostLifecycle implements Closeable {
         this.remoteSocket = remoteSocket;
         this.bootTimeout = bootTimeout;
         this.clock = clock;
+        this.readiness = new DockerReadiness(remoteSocket, clock);
         this.since = clock.instant();
         publish();
     }
@@ -219,6 +239,11 @@ public final class HostLifecycle implements Closeable {
         return remoteSocket;
     }
 
+    /** The last ready engine's own {@code /_ping} headers, for answers while no server runs; null if none was seen. */
+    public String engineHeaders() {
+        return readiness.engineHeaders();
+    }
+
     /** Deletes the profile's data volume; the provider refuses while a server of the profile exists. */
     public Optional<DataVolume> purgeDataVolume() throws IOException {
         return provider.purgeDataVolume();
@@ -231,7 +256,7 @@ public final class HostLifecycle implements Closeable {
     public void probe(ProvisionedHost h) throws IOException {
         Tunnel t = tunnels.apply(h.ssh());
         try {
-            awaitReady(t, Duration.ZERO, clock.millis());
+            readiness.await(t, Duration.ZERO, clock.millis());
         } finally {
             t.close();
         }
@@ -370,129 +395,6 @@ public final class HostLifecycle implements Closeable {
         checker.shutdownNow();
     }
 
-    // ---- messages
-
-    private sealed interface Msg permits Want, Progress, Up, BringUpFailed, IdleDelete, Delete, Quiesced, Resumed, Deleted, DeleteFailed,
-            RetryDelete, HostGone, Close {
-        Event event();
-
-        default long epoch() {
-            return ANY_EPOCH;
-        }
-
-        /** The message cannot be carried out: whoever waits for it hears why. */
-        default void refuse(String why) {
-        }
-
-        /** The operation it reports was overtaken: close what it brought. */
-        default void stale() {
-            refuse("overtaken");
-        }
-    }
-
-    private record Want(CompletableFuture<Tunnel> waiter) implements Msg {
-        public Event event() {
-            return WANT;
-        }
-
-        public void refuse(String why) {
-            waiter.completeExceptionally(new HostUnavailableException(why, null));
-        }
-    }
-
-    /** A bring-up or deletion step: a new state (or null to keep it), the host in hand (or null to keep it), what it does. */
-    private record Progress(long epoch, HostState to, ProvisionedHost host, List<ProvisionedHost> others, String step) implements Msg {
-        public Event event() {
-            return PROGRESS;
-        }
-    }
-
-    private record Up(long epoch, ProvisionedHost host, Tunnel tunnel, Optional<HourlyPrice> price) implements Msg {
-        public Event event() {
-            return UP;
-        }
-
-        public void stale() {
-            tunnel.close();
-        }
-    }
-
-    private record BringUpFailed(long epoch, IOException error) implements Msg {
-        public Event event() {
-            return BRING_UP_FAILED;
-        }
-    }
-
-    private record IdleDelete(long epoch, BooleanSupplier stillIdle, CompletableFuture<Boolean> done) implements Msg {
-        public Event event() {
-            return IDLE_DELETE;
-        }
-
-        public void refuse(String why) {
-            done.complete(false);
-        }
-    }
-
-    private record Delete(CompletableFuture<Optional<ProvisionedHost>> done) implements Msg {
-        public Event event() {
-            return DELETE;
-        }
-
-        public void refuse(String why) {
-            done.completeExceptionally(new HostUnavailableException(why, null));
-        }
-    }
-
-    private record Quiesced(long epoch) implements Msg {
-        public Event event() {
-            return QUIESCED;
-        }
-    }
-
-    private record Resumed(long epoch, IOException error) implements Msg {
-        public Event event() {
-            return RESUMED;
-        }
-    }
-
-    private record Deleted(long epoch, List<ProvisionedHost> hosts) implements Msg {
-        public Event event() {
-            return DELETED;
-        }
-    }
-
-    private record DeleteFailed(long epoch, IOException error) implements Msg {
-        public Event event() {
-            return DELETE_FAILED;
-        }
-    }
-
-    private record RetryDelete(long epoch) implements Msg {
-        public Event event() {
-            return RETRY_DELETE;
-        }
-    }
-
-    private record HostGone(Tunnel tunnel, CompletableFuture<Boolean> handled) implements Msg {
-        public Event event() {
-            return HOST_GONE;
-        }
-
-        public void refuse(String why) {
-            handled.complete(false);
-        }
-    }
-
-    private record Close(CompletableFuture<Void> done) implements Msg {
-        public Event event() {
-            return CLOSE;
-        }
-
-        public void refuse(String why) {
-            done.complete(null);
-        }
-    }
-
     private void post(Msg m) {
         try {
             machine.execute(() -> handle(m));
@@ -505,7 +407,7 @@ public final class HostLifecycle implements Closeable {
 
     private void handle(Msg m) {
         try {
-            if (m.epoch() != ANY_EPOCH && m.epoch() != epoch) {
+            if (m.epoch() != HostMessages.ANY_EPOCH && m.epoch() != epoch) {
                 log.debug("{} of epoch {} is stale (now {} in epoch {})", m.event(), m.epoch(), state.phase(), epoch);
                 m.stale();
                 return;
@@ -574,7 +476,11 @@ public final class HostLifecycle implements Closeable {
                 startBringUp();
             }
             case FAILED -> {
-                if (clock.instant().isBefore(since.plus(FAILURE_SHARED_FOR))) {
+                Instant now = clock.instant();
+                if (nextCreateAllowed != null && now.isBefore(nextCreateAllowed)) {
+                    w.refuse(reason + " (DockBridge tries again in " + Math.max(1, Duration.between(now, nextCreateAllowed).toSeconds())
+                            + " s, at most one failed create a minute)");
+                } else if (now.isBefore(since.plus(FAILURE_SHARED_FOR))) {
                     w.refuse(reason);
                 } else {
                     waiters.add(w.waiter());
@@ -618,6 +524,7 @@ public final class HostLifecycle implements Closeable {
 
     private void onUp(Up u) {
         epoch++;
+        nextCreateAllowed = null;
         host = u.host();
         tunnel = u.tunnel();
         reason = null;
@@ -647,6 +554,7 @@ public final class HostLifecycle implements Closeable {
     }
 
     private void onBringUpFailed(BringUpFailed f) {
+        nextCreateAllowed = f.createTried() ? clock.instant().plus(FAILED_CREATE_HOLD) : null;
         host = null;
         reason = message(f.error());
         enter(HostState.FAILED, null);
@@ -737,7 +645,7 @@ public final class HostLifecycle implements Closeable {
             IOException error = null;
             try {
                 undo.ifPresent(command -> runOnHost(t, command, h, "after the called-off deletion"));
-                awaitReady(t, bootTimeout, clock.millis());
+                readiness.await(t, bootTimeout, clock.millis());
             } catch (IOException ex) {
                 error = ex;
             }
@@ -973,6 +881,7 @@ public final class HostLifecycle implements Closeable {
         long started = clock.millis();
         ProvisionedHost h = null;
         boolean created = false;
+        boolean createTried = false;
         Tunnel t = null;
         Consumer<String> progress = line -> {
             log.info("provisioning: {} ({} s)", line, seconds(started));
@@ -995,12 +904,13 @@ public final class HostLifecycle implements Closeable {
             } else {
                 log.info("provisioning: {}", provider.describe());
                 post(new Progress(e, HostState.PROVISIONING, null, List.of(), "creating a server (" + provider.describe() + ")"));
+                createTried = true;
                 h = provider.create(progress);
                 created = true;
             }
             post(new Progress(e, HostState.BOOTING, h, null, "waiting for SSH with the pinned host key and Docker's /_ping"));
             t = tunnels.apply(h.ssh());
-            awaitReady(t, h.booting() ? bootTimeout : Duration.ZERO, started);
+            readiness.await(t, h.booting() ? bootTimeout : Duration.ZERO, started);
             Optional<HourlyPrice> price = provider.disposable() ? price(h) : Optional.empty();
             log.info("host ready: {} at {} after {} s", h.name(), h.ssh().host(), seconds(started));
             post(new Up(e, h, t, price));
@@ -1013,7 +923,8 @@ public final class HostLifecycle implements Closeable {
                 why = cleanUp(h, why);
             }
             log.warn("host not ready: {}", why);
-            post(new BringUpFailed(e, ex instanceof IOException io && why.equals(message(ex)) ? io : new HostUnavailableException(why, ex)));
+            post(new BringUpFailed(e, ex instanceof IOException io && why.equals(message(ex)) ? io : new HostUnavailableException(why, ex),
+                    createTried));
         }
     }
 
@@ -1040,59 +951,6 @@ public final class HostLifecycle implements Closeable {
             log.info("{} {}: {}", when, h.name(), status.map(code -> "exit " + code).orElse("timed out after " + QUIESCE_TIMEOUT.toSeconds() + " s"));
         } catch (IOException e) {
             log.warn("{} {}: the command failed: {}", when, h.name(), e.getMessage());
-        }
-    }
-
-    /** SSH with the trusted key, then Docker's {@code /_ping}; retried until {@code timeout} (zero: one try). */
-    private void awaitReady(Tunnel t, Duration timeout, long started) throws IOException {
-        long deadline = clock.millis() + timeout.toMillis();
-        boolean sshLogged = false;
-        while (true) {
-            try {
-                t.connect();
-                if (!sshLogged && !timeout.isZero()) {
-                    log.info("provisioning: ssh answers with the pinned host key ({} s)", seconds(started));
-                    sshLogged = true;
-                }
-                ping(t);
-                return;
-            } catch (TunnelException e) {
-                if (e.permanent() || clock.millis() >= deadline) {
-                    throw timeout.isZero() ? e : new HostUnavailableException("the server did not become ready within "
-                            + timeout.toSeconds() + " s: " + e.getMessage(), e);
-                }
-            } catch (IOException e) {
-                if (clock.millis() >= deadline) {
-                    throw timeout.isZero() ? e : new HostUnavailableException("Docker on the server did not answer within "
-                            + timeout.toSeconds() + " s: " + e.getMessage(), e);
-                }
-            }
-            try {
-                Thread.sleep(RETRY_INTERVAL.toMillis());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new HostUnavailableException("interrupted while waiting for the server", e);
-            }
-        }
-    }
-
-    private void ping(Tunnel t) throws IOException {
-        try (RemoteStream s = t.openUnixSocket(remoteSocket)) {
-            byte[] request = "GET /_ping HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
-            s.write(request, 0, request.length);
-            StringBuilder answer = new StringBuilder();
-            byte[] chunk;
-            while ((chunk = s.read()) != null && answer.length() < 4096) {
-                answer.append(new String(chunk, StandardCharsets.US_ASCII));
-                s.release(chunk.length);
-            }
-            if (!answer.toString().startsWith("HTTP/1.1 200")) {
-                String first = answer.toString().lines().findFirst().orElse("no answer");
-                throw new IOException("Docker's /_ping answered '" + first + "'");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new HostUnavailableException("interrupted while pinging Docker", e);
         }
     }
 

@@ -1,6 +1,9 @@
 package dev.dockbridge.bridge.idle;
 
 import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -33,16 +36,38 @@ public final class IdleReaper implements Closeable {
     private final Supplier<List<ForwardStatus>> forwards;
     private final IdlePolicy policy;
     private final Clock clock;
+    private final ContainerWork work;
+    private final Path holdFile;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(Threads.named("idle-reaper"));
     private volatile Instant holdUntil;
     private boolean warned; // timer thread only
 
-    public IdleReaper(HostLifecycle lifecycle, ActivityTracker tracker, Supplier<List<ForwardStatus>> forwards, IdlePolicy policy, Clock clock) {
+    /**
+     * @param work     which containers are working (they keep the server)
+     * @param holdFile where a {@code hold} is kept, so that it survives a restart of the daemon
+     */
+    public IdleReaper(HostLifecycle lifecycle, ActivityTracker tracker, Supplier<List<ForwardStatus>> forwards, IdlePolicy policy, Clock clock,
+            ContainerWork work, Path holdFile) {
         this.lifecycle = lifecycle;
         this.tracker = tracker;
         this.forwards = forwards;
         this.policy = policy;
         this.clock = clock;
+        this.work = work;
+        this.holdFile = holdFile;
+        this.holdUntil = loadHold();
+    }
+
+    private Instant loadHold() {
+        try {
+            if (Files.exists(holdFile)) {
+                Instant until = Instant.parse(Files.readString(holdFile).strip());
+                return until.isAfter(clock.instant()) ? until : null;
+            }
+        } catch (IOException | RuntimeException e) {
+            log.warn("cannot read the hold in {} ({}); no hold", holdFile, e.toString());
+        }
+        return null;
     }
 
     public void start(Duration tick) {
@@ -59,7 +84,21 @@ public final class IdleReaper implements Closeable {
     public Instant holdFor(Duration d) {
         Instant until = d.isZero() || d.isNegative() ? null : clock.instant().plus(d);
         holdUntil = until;
+        try {
+            if (until == null) {
+                Files.deleteIfExists(holdFile);
+            } else {
+                Files.writeString(holdFile, until + "\n");
+            }
+        } catch (IOException e) {
+            log.warn("cannot keep the hold in {} ({}); it lasts until the daemon stops", holdFile, e.toString());
+        }
         return until;
+    }
+
+    /** The running containers a deletion would stop (as last sampled). */
+    public List<String> willStop() {
+        return work.running();
     }
 
     public IdlePolicy policy() {
@@ -81,6 +120,9 @@ public final class IdleReaper implements Closeable {
         if (docker > 0) {
             blockedBy.add(docker + " open docker connection" + (docker == 1 ? "" : "s"));
         }
+        for (ContainerWork.Working w : work.working()) {
+            blockedBy.add(w.describe());
+        }
         for (ForwardStatus f : forwards.get()) {
             if (f.lastUsed() != null && f.lastUsed().isAfter(last)) {
                 last = f.lastUsed();
@@ -101,7 +143,9 @@ public final class IdleReaper implements Closeable {
             }
             String server = lifecycle.snapshot().host().name();
             if (!warned && d.destroyIn().compareTo(WARN_AHEAD) <= 0 && !d.destroyNow()) {
-                log.info("server {} idle for {} s; deleting it in {} s unless it is used", server, d.idleFor().toSeconds(), d.destroyIn().toSeconds());
+                List<String> stops = work.running();
+                log.info("server {} idle for {} s; deleting it in {} s unless it is used{}", server, d.idleFor().toSeconds(), d.destroyIn().toSeconds(),
+                        stops.isEmpty() ? "" : "; that stops the running containers " + String.join(", ", stops));
                 warned = true;
             }
             if (!d.destroyNow()) {

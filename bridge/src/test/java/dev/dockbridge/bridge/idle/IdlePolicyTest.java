@@ -10,6 +10,8 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
+import dev.dockbridge.bridge.docker.RequestClass;
+
 /** The idle rules on a fake clock: no sleeping. */
 class IdlePolicyTest {
     private static final Instant T0 = Instant.parse("2026-11-21T10:00:00Z");
@@ -54,12 +56,20 @@ class IdlePolicyTest {
         FakeClock clock = new FakeClock();
         ActivityTracker tracker = new ActivityTracker(clock);
         clock.advance(Duration.ofMinutes(14));
-        tracker.opened(); // a docker connection
+        tracker.request(null, RequestClass.USE); // a docker command that uses the engine (a logs -f, an attach)
         clock.advance(Duration.ofMinutes(14));
         assertThat(plain.decide(clock.instant(), tracker.lastActivity(), blockers(tracker), null, null).blockedBy())
                 .containsExactly("1 open docker connection");
-        tracker.bytes(10);
-        tracker.closed();
+        tracker.bytes(10, RequestClass.USE);
+        tracker.closed(RequestClass.USE);
+        Instant used = tracker.lastActivity();
+        clock.advance(Duration.ofMinutes(1));
+        tracker.request(null, RequestClass.LOOK); // docker ps, an IDE polling: not use
+        tracker.bytes(10, RequestClass.LOOK);
+        tracker.closed(RequestClass.LOOK);
+        assertThat(tracker.lastActivity()).isEqualTo(used);
+        assertThat(tracker.openDockerConnections()).isZero();
+        clock.advance(Duration.ofMinutes(-1));
         clock.advance(Duration.ofMinutes(14));
         assertThat(plain.decide(clock.instant(), tracker.lastActivity(), List.of(), null, null).destroyIn()).isEqualTo(Duration.ofMinutes(1));
         // a forward's use arrives as its own last-used time: the later of the two counts

@@ -56,6 +56,14 @@ public final class StatusCommand implements Callable<Integer> {
             line.append(" (").append(server.path("reason").asText()).append(")");
         }
         ctx.out().println("server:      " + line + " [" + server.path("provider").asText() + "]");
+        if (server.hasNonNull("step")) {
+            ctx.out().println("step:        " + server.path("step").asText() + " (" + server.path("step_for_s").asLong() + " s"
+                    + (server.path("delete_attempts").asInt(0) > 0 ? ", " + server.path("delete_attempts").asInt() + " failed DELETE attempts" : "") + ")");
+        }
+        for (JsonNode other : server.path("others")) {
+            ctx.out().println("also:        " + other.path("name").asText() + " (" + other.path("id").asText() + "), "
+                    + other.path("status").asText() + ": " + other.path("fix").asText());
+        }
         if (server.hasNonNull("hourly_price")) {
             String currency = server.path("currency").asText("EUR");
             ctx.out().println("cost:        " + server.path("hourly_price").asText() + " " + currency + "/h; this server "

@@ -235,7 +235,7 @@ public final class HetznerSimulator implements AutoCloseable {
             return switch (m.group(1) + " " + method + (action == null ? "" : " " + action)) {
                 case "servers GET" -> servers.containsKey(id) ? ok(200, wrap("server", serverJson(servers.get(id)))) : notFound();
                 case "servers DELETE" -> deleteServer(id);
-                case "servers POST poweron" -> servers.containsKey(id) ? ok(201, wrap("action", action("start_server", id, "success"))) : notFound();
+                case "servers POST poweron" -> powerOn(id);
                 case "ssh_keys GET" -> sshKeys.containsKey(id) ? ok(200, wrap("ssh_key", sshKeys.get(id))) : notFound();
                 case "ssh_keys DELETE" -> sshKeys.remove(id) != null ? ok(204, null) : notFound();
                 case "firewalls GET" -> firewalls.containsKey(id) ? ok(200, wrap("firewall", firewalls.get(id))) : notFound();
@@ -463,6 +463,70 @@ public final class HetznerSimulator implements AutoCloseable {
                     finish(a, "error", "action_failed", "simulator could not boot the host: " + e.getMessage());
                 }
             }
+        }
+    }
+
+    /** Like the API: an 'off' server boots (its sshd comes back) once the start action ends; a running one is left alone. */
+    private MockResponse powerOn(long id) {
+        SimServer s = servers.get(id);
+        if (s == null) {
+            return notFound();
+        }
+        if (!"off".equals(s.status)) {
+            return ok(201, wrap("action", action("start_server", id, "success")));
+        }
+        s.status = "starting";
+        ObjectNode start = action("start_server", id, "running");
+        timers.schedule(() -> {
+            try {
+                s.host.startSshd(22);
+                synchronized (lock) {
+                    if (servers.containsKey(s.id)) {
+                        s.status = "running";
+                    }
+                    finish(start, "success", null, null);
+                }
+            } catch (IOException | RuntimeException e) {
+                synchronized (lock) {
+                    finish(start, "error", "action_failed", "simulator could not start the host: " + e.getMessage());
+                }
+            }
+        }, bootDelay.toMillis(), TimeUnit.MILLISECONDS);
+        return ok(201, wrap("action", start));
+    }
+
+    /** Shuts a server down as the Cloud Console's power button would: sshd and its sessions end, its disk stays. */
+    public void powerOff(long id) {
+        SimServer s;
+        synchronized (lock) {
+            s = servers.get(id);
+            if (s == null) {
+                throw new IllegalArgumentException("no server " + id);
+            }
+            s.status = "off";
+        }
+        s.host.stopSshd(22);
+        s.host.killSshSessions();
+    }
+
+    /**
+     * Puts a server into a state Hetzner moves servers through ({@code migrating}, {@code rebuilding},
+     * {@code starting}, {@code unknown}, …) for {@code d}, then back to running; the machine itself keeps running.
+     */
+    public void moveServer(long id, String status, Duration d) {
+        synchronized (lock) {
+            SimServer s = servers.get(id);
+            if (s == null) {
+                throw new IllegalArgumentException("no server " + id);
+            }
+            s.status = status;
+            timers.schedule(() -> {
+                synchronized (lock) {
+                    if (status.equals(s.status)) {
+                        s.status = "running";
+                    }
+                }
+            }, d.toMillis(), TimeUnit.MILLISECONDS);
         }
     }
 

@@ -185,16 +185,19 @@ public final class TestHost {
                 .append("AuthorizedKeysFile ").append(authorizedKeys()).append('\n')
                 .append("PidFile ").append(pid).append('\n')
                 .append("StrictModes no\nPermitRootLogin prohibit-password\nPasswordAuthentication no\n")
-                .append("KbdInteractiveAuthentication no\nUsePAM no\nLogLevel INFO\n")
+                .append("KbdInteractiveAuthentication no\nUsePAM no\nLogLevel VERBOSE\n")
                 // the host's own docker CLI (dial-stdio, the ssh:// baseline) finds this host's engine
                 .append("SetEnv DOCKER_HOST=unix://").append(dockerSocket()).append('\n');
         for (String line : extraConfig) {
             text.append(line).append('\n');
         }
         Files.writeString(config, text);
-        // Its own /run, with this host's engine at /run/docker.sock: what a real server's sshd sees.
+        writeSystemctl();
+        // Its own /run, with this host's engine at /run/docker.sock: what a real server's sshd sees. Its own
+        // /usr/local/sbin, with a systemctl that acts on this host's engine (the test bed has no systemd).
         String script = "mount -t tmpfs -o mode=755 tmpfs /run && mkdir -p /run/sshd && touch /run/docker.sock"
                 + " && mount --bind " + dockerSocket() + " /run/docker.sock"
+                + " && mount -t tmpfs -o mode=755 tmpfs /usr/local/sbin && cp " + dir.resolve("systemctl") + " /usr/local/sbin/systemctl"
                 + " && exec /usr/sbin/sshd -f " + config + " -E " + dir.resolve("sshd_" + port + ".log");
         run(inside("unshare", "--mount", "--propagation", "private", "sh", "-c", script));
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
@@ -204,6 +207,35 @@ public final class TestHost {
             }
             sleep(20);
         }
+    }
+
+    /**
+     * What systemd would do with Docker on a real server, as far as a client can tell: {@code stop} freezes this
+     * host's dockerd (its API stops answering) and takes {@link #dockerStopTakes} to return, as stopping the
+     * containers does; {@code start} lets it run again. Every call is logged for the tests.
+     */
+    private void writeSystemctl() throws IOException {
+        Path shim = dir.resolve("systemctl");
+        Files.writeString(shim, "#!/bin/sh\n"
+                + "echo \"$*\" >> " + dir.resolve("systemctl.log") + "\n"
+                + "pid=$(cat " + dir.resolve("dockerd.pid") + " 2>/dev/null)\n"
+                + "case \"$1\" in\n"
+                + "  stop) [ -n \"$pid\" ] && kill -STOP \"$pid\"; sleep \"$(cat " + dir.resolve("docker-stop-seconds") + " 2>/dev/null || echo 0)\" ;;\n"
+                + "  start) [ -n \"$pid\" ] && kill -CONT \"$pid\" ;;\n"
+                + "esac\n"
+                + "exit 0\n");
+        shim.toFile().setExecutable(true, false);
+    }
+
+    /** How long the next {@code systemctl stop docker…} on this host takes. */
+    public void dockerStopTakes(Duration d) throws IOException {
+        Files.writeString(dir.resolve("docker-stop-seconds"), String.valueOf(d.toSeconds()));
+    }
+
+    /** The systemctl commands run on this host so far, one per line. */
+    public List<String> systemctlCalls() throws IOException {
+        Path log = dir.resolve("systemctl.log");
+        return Files.exists(log) ? Files.readAllLines(log) : List.of();
     }
 
     public void stopSshd(int port) {
@@ -286,6 +318,7 @@ public final class TestHost {
     }
 
     void destroy() {
+        keepLogs();
         try (var files = Files.exists(dir) ? Files.list(dir) : java.util.stream.Stream.<Path>empty()) {
             files.filter(p -> p.getFileName().toString().startsWith("sshd_") && p.toString().endsWith(".pid")).forEach(TestHost::kill);
         } catch (IOException e) {
@@ -297,6 +330,19 @@ public final class TestHost {
         Cmd.exec(Duration.ofSeconds(60), java.util.Map.of(), null, "rm", "-rf", dir.toString());
     }
 
+    /** The host's sshd and dockerd logs outlive the test bed, in target/testbed-logs (why a session ended is there). */
+    private void keepLogs() {
+        Path keep = Path.of("target", "testbed-logs", name);
+        try (var files = Files.exists(dir) ? Files.list(dir) : java.util.stream.Stream.<Path>empty()) {
+            Files.createDirectories(keep);
+            for (Path f : files.filter(p -> p.getFileName().toString().endsWith(".log")).toList()) {
+                Files.copy(f, keep.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            // logs are a help, not a requirement
+        }
+    }
+
     private static void kill(Path pidFile) {
         try {
             if (!Files.exists(pidFile)) {
@@ -304,6 +350,8 @@ public final class TestHost {
             }
             long pid = Long.parseLong(Files.readString(pidFile).strip());
             ProcessHandle.of(pid).ifPresent(p -> {
+                // a dockerd frozen by the test bed's 'systemctl stop' would not see SIGTERM until it runs again
+                Cmd.exec(Duration.ofSeconds(10), java.util.Map.of(), null, "kill", "-CONT", String.valueOf(pid));
                 p.destroy();
                 try {
                     p.onExit().get(20, java.util.concurrent.TimeUnit.SECONDS);
