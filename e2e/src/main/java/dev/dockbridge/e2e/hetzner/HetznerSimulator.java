@@ -147,6 +147,13 @@ public final class HetznerSimulator implements AutoCloseable {
         }
     }
 
+    /** Ends every scripted fault. */
+    public void clearFaults() {
+        synchronized (lock) {
+            faults.clear();
+        }
+    }
+
     /** Every request so far, as {@code METHOD /path}. */
     public List<String> calls() {
         synchronized (lock) {
