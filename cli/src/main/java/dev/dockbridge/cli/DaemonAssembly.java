@@ -125,18 +125,13 @@ public final class DaemonAssembly {
         if (!lifecycle.disposable()) {
             return null;
         }
-        Path saved = profile.stateDir().resolve("engine-ping");
+        Path savedPing = profile.stateDir().resolve("engine-ping");
+        Path savedVersion = profile.stateDir().resolve("engine-version");
         lifecycle.addListener(new HostLifecycle.Listener() {
             @Override
             public void ready(ProvisionedHost host, Optional<HourlyPrice> price) {
-                String headers = lifecycle.engineHeaders();
-                if (headers != null) {
-                    try {
-                        Files.writeString(saved, headers);
-                    } catch (IOException e) {
-                        LoggerFactory.getLogger(DaemonAssembly.class).debug("cannot keep the engine's /_ping headers: {}", e.toString());
-                    }
-                }
+                keep(savedPing, lifecycle.engineHeaders());
+                keep(savedVersion, lifecycle.engineVersion());
             }
 
             @Override
@@ -147,18 +142,32 @@ public final class DaemonAssembly {
         return new NoServerResponder(
                 () -> NO_SERVER.contains(lifecycle.snapshot().state()),
                 () -> !volume && lifecycle.snapshot().state() != HostState.QUIESCING,
-                () -> {
-                    String live = lifecycle.engineHeaders();
-                    if (live != null) {
-                        return live;
-                    }
-                    try {
-                        return Files.exists(saved) ? Files.readString(saved) : null;
-                    } catch (IOException e) {
-                        return null;
-                    }
-                },
+                () -> liveOrSaved(lifecycle.engineHeaders(), savedPing),
+                () -> liveOrSaved(lifecycle.engineVersion(), savedVersion),
                 () -> lifecycle.snapshot().state() == HostState.FAILED ? lifecycle.snapshot().reason() : null);
+    }
+
+    /** What the last engine said, kept across restarts of the daemon (the next server runs the same image). */
+    private static void keep(Path file, String text) {
+        if (text == null) {
+            return;
+        }
+        try {
+            Files.writeString(file, text);
+        } catch (IOException e) {
+            LoggerFactory.getLogger(DaemonAssembly.class).debug("cannot keep {}: {}", file, e.toString());
+        }
+    }
+
+    private static String liveOrSaved(String live, Path file) {
+        if (live != null) {
+            return live;
+        }
+        try {
+            return Files.exists(file) ? Files.readString(file) : null;
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     private CostBook costBook() {

@@ -60,7 +60,7 @@ class CrashAndFaultTest {
             // stop during provisioning cancels it: the half-made server is deleted, nothing is left behind
             assertThat(DockBridgeProcess.run(home, Duration.ofSeconds(60), "server", "destroy").exitCode()).isZero();
             await().atMost(Duration.ofSeconds(30)).until(() -> sim.servers().isEmpty());
-            Process ps3 = docker.builder("ps").redirectErrorStream(true).redirectOutput(work.resolve("ps3.txt").toFile()).start();
+            Process ps3 = docker.builder("volume", "create", "needs-a-server").redirectErrorStream(true).redirectOutput(work.resolve("ps3.txt").toFile()).start();
             await().atMost(Duration.ofSeconds(30)).until(() -> sim.count("POST /servers") == 2);
             Cmd.Result stop = DockBridgeProcess.run(home, Duration.ofSeconds(90), "stop");
             assertThat(stop.exitCode()).as(stop.describe()).isZero();

@@ -74,7 +74,13 @@ class DataVolumeTest {
             JsonNode afterDelete = status(home).path("server");
             assertThat(afterDelete.path("volume").path("attached").asBoolean()).isFalse();
 
-            // the next command brings a new server (on the other test-bed host) with the same volume
+            // a look does not bring a server back, and with a data volume it cannot claim the lists are empty
+            Cmd.Result look = docker.run(Duration.ofSeconds(30), "images");
+            assertThat(look.exitCode()).isNotZero();
+            assertThat(look.stderr()).contains("no server is running").contains("brings one up");
+            assertThat(sim.count("POST /servers")).isEqualTo(1);
+            // the next command that needs the engine brings a new server (on the other test-bed host) with the same volume
+            docker.ok("volume", "create", "second-server");
             assertThat(docker.ok("images", "--format", "{{.Repository}}:{{.Tag}}")).contains(IMAGE);
             JsonNode secondServer = sim.servers().get(0);
             assertThat(secondServer.path("id").asLong()).isNotEqualTo(firstServer.path("id").asLong());

@@ -198,7 +198,9 @@ class ResilienceTest {
             JsonNode status = StatusSchema.valid(new ObjectMapper().readTree(DockBridgeProcess.run(home, Duration.ofSeconds(30), "status", "--json").stdout()));
             assertThat(status.path("server").path("state").asText()).isEqualTo("absent");
 
-            assertThat(docker.ok("ps")).startsWith("CONTAINER ID");
+            assertThat(docker.ok("ps")).as("a look: answered without a server").startsWith("CONTAINER ID");
+            assertThat(sim.count("POST /servers")).isEqualTo(1);
+            docker.ok("volume", "create", "after-console-delete"); // needs the engine: a new server
             assertThat(sim.count("POST /servers")).isEqualTo(2);
             assertThat(sim.servers()).hasSize(1);
             assertThat(sim.servers().get(0).path("id").asLong()).isNotEqualTo(first.path("id").asLong());

@@ -6,8 +6,8 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
- * What DockBridge can truthfully say about the engine while no server runs: {@code /_ping} as the last engine
- * answered it (its version headers); the lists of containers, images and volumes are empty when the next
+ * What DockBridge can truthfully say about the engine while no server runs: {@code /_ping} and {@code /version}
+ * as the last engine answered them (the next server runs the same image); the lists of containers, images and volumes are empty when the next
  * server starts from nothing (no data volume); anything else gets an error that says what brings a server
  * up. Nothing here creates a server.
  */
@@ -16,15 +16,18 @@ public final class NoServerResponder implements NoServerAnswers {
     private final BooleanSupplier nextServerStartsEmpty;
     private final Supplier<String> engineHeaders;
     private final Supplier<String> lastFailure;
+    private final Supplier<String> engineVersion;
 
     /**
      * @param noServer              whether no server is up (and none is on its way)
      * @param nextServerStartsEmpty no data volume: whatever was on the last server is gone
      * @param engineHeaders         the last engine's {@code /_ping} header lines (CRLF-terminated), null if none was seen
+     * @param engineVersion         the last engine's {@code /version} body, null if none was seen
      * @param lastFailure           why the last bring-up failed, null if it did not
      */
     public NoServerResponder(BooleanSupplier noServer, BooleanSupplier nextServerStartsEmpty, Supplier<String> engineHeaders,
-            Supplier<String> lastFailure) {
+            Supplier<String> engineVersion, Supplier<String> lastFailure) {
+        this.engineVersion = engineVersion;
         this.lastFailure = lastFailure;
         this.noServer = noServer;
         this.nextServerStartsEmpty = nextServerStartsEmpty;
@@ -38,7 +41,8 @@ public final class NoServerResponder implements NoServerAnswers {
 
     @Override
     public boolean canAnswer(String method, String rawPath) {
-        return !RequestClass.normalize(rawPath).equals("/_ping") || engineHeaders.get() != null;
+        String path = RequestClass.normalize(rawPath);
+        return path.equals("/_ping") ? engineHeaders.get() != null : !path.equals("/version") || engineVersion.get() != null;
     }
 
     @Override
@@ -49,6 +53,12 @@ public final class NoServerResponder implements NoServerAnswers {
             String headers = engineHeaders.get();
             if (headers != null) {
                 return response(200, "OK", headers + "Content-Type: text/plain; charset=utf-8\r\n", "OK", head);
+            }
+        }
+        if (path.equals("/version")) {
+            String version = engineVersion.get();
+            if (version != null) {
+                return json(200, "OK", version, head);
             }
         }
         if (nextServerStartsEmpty.getAsBoolean() && "GET".equals(method)) {

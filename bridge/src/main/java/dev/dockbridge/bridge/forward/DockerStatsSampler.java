@@ -34,18 +34,19 @@ public final class DockerStatsSampler implements ContainerWork.Sampler, Closeabl
 
     private final DockerSocketProxy privateSocket;
     private DockerClient docker; // sampling thread only
+    private boolean started; // sampling thread only
 
     public DockerStatsSampler(HostLifecycle lifecycle, Path privateSocketPath) {
         this.privateSocket = new DockerSocketProxy(privateSocketPath,
                 () -> lifecycle.currentTunnel().openUnixSocket(lifecycle.remoteSocket()), DockerSocketProxy.ProxyListener.NONE);
     }
 
-    public void start() throws IOException {
-        privateSocket.start();
-    }
-
     @Override
     public List<ContainerWork.Sample> sample() throws Exception {
+        if (!started) {
+            privateSocket.start(); // on the first round: the sampler's socket exists only while it samples
+            started = true;
+        }
         List<ContainerWork.Sample> out = new ArrayList<>();
         for (Container c : docker().listContainersCmd().exec()) {
             if (out.size() >= MAX_CONTAINERS) {

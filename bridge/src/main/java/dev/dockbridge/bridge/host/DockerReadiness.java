@@ -25,6 +25,7 @@ final class DockerReadiness {
     private final String remoteSocket;
     private final Clock clock;
     private volatile String engineHeaders;
+    private volatile String engineVersion;
 
     DockerReadiness(String remoteSocket, Clock clock) {
         this.remoteSocket = remoteSocket;
@@ -79,6 +80,7 @@ final class DockerReadiness {
                 throw new IOException("Docker's /_ping answered '" + first + "'");
             }
             engineHeaders = versionHeaders(answer.toString());
+            engineVersion = fetchVersion(t);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new HostUnavailableException("interrupted while pinging Docker", e);
@@ -88,6 +90,34 @@ final class DockerReadiness {
     /** The last ready engine's own {@code /_ping} headers ({@code Api-Version}, {@code Ostype}, …), CRLF-terminated; null if none yet. */
     String engineHeaders() {
         return engineHeaders;
+    }
+
+    /** The last ready engine's {@code GET /version} body (JSON); null if none yet. */
+    String engineVersion() {
+        return engineVersion;
+    }
+
+    /** Best effort: HTTP/1.0, so the engine answers with a plain body and closes. */
+    private String fetchVersion(Tunnel t) {
+        try (RemoteStream s = t.openUnixSocket(remoteSocket)) {
+            byte[] request = "GET /version HTTP/1.0\r\nHost: docker\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+            s.write(request, 0, request.length);
+            StringBuilder answer = new StringBuilder();
+            byte[] chunk;
+            while ((chunk = s.read()) != null && answer.length() < 65536) {
+                answer.append(new String(chunk, StandardCharsets.UTF_8));
+                s.release(chunk.length);
+            }
+            String text = answer.toString();
+            int body = text.indexOf("\r\n\r\n");
+            return text.startsWith("HTTP/1.") && text.contains(" 200 ") && body > 0 ? text.substring(body + 4).strip() : engineVersion;
+        } catch (IOException e) {
+            log.debug("GET /version after the ping failed: {}", e.toString());
+            return engineVersion;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return engineVersion;
+        }
     }
 
     static String versionHeaders(String answer) {

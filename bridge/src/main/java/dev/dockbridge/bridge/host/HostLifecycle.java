@@ -244,6 +244,11 @@ public final class HostLifecycle implements Closeable {
         return readiness.engineHeaders();
     }
 
+    /** The last ready engine's {@code GET /version} answer (JSON), for answers while no server runs; null if none was seen. */
+    public String engineVersion() {
+        return readiness.engineVersion();
+    }
+
     /** Deletes the profile's data volume; the provider refuses while a server of the profile exists. */
     public Optional<DataVolume> purgeDataVolume() throws IOException {
         return provider.purgeDataVolume();
@@ -545,11 +550,16 @@ public final class HostLifecycle implements Closeable {
         waiters.forEach(w -> w.complete(t));
         waiters.clear();
         notifyListeners(l -> l.ready(h, u.price()));
+        settled(this::startDeletion);
+    }
+
+    /** An operation ended: a close or an explicit deletion that waited for it goes ahead now. */
+    private void settled(Runnable deletion) {
         if (closing != null) {
             finishClose();
         } else if (deleteWhenSettled) {
             deleteWhenSettled = false;
-            startDeletion();
+            deletion.run();
         }
     }
 
@@ -560,12 +570,7 @@ public final class HostLifecycle implements Closeable {
         enter(HostState.FAILED, null);
         waiters.forEach(w -> w.completeExceptionally(f.error()));
         waiters.clear();
-        if (closing != null) {
-            finishClose();
-        } else if (deleteWhenSettled) {
-            deleteWhenSettled = false;
-            deleteWhatIsFound();
-        }
+        settled(this::deleteWhatIsFound);
     }
 
     private void onIdleDelete(IdleDelete d) {
@@ -668,12 +673,7 @@ public final class HostLifecycle implements Closeable {
         waiters.forEach(w -> w.complete(tunnel));
         waiters.clear();
         completeIdleDeletion(false);
-        if (closing != null) {
-            finishClose();
-        } else if (deleteWhenSettled) {
-            deleteWhenSettled = false;
-            startDeletion();
-        }
+        settled(this::startDeletion);
     }
 
     /** The point of no return: the tunnel closes and the API DELETE goes out; docker commands now wait for a new server. */

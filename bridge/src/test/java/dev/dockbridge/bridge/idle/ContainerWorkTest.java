@@ -2,15 +2,14 @@ package dev.dockbridge.bridge.idle;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
+
+import dev.dockbridge.bridge.testing.MutableClock;
 
 class ContainerWorkTest {
     private static final long SECOND = 1_000_000_000L;
@@ -91,26 +90,4 @@ class ContainerWorkTest {
         assertThat(any.working()).hasSize(1);
     }
 
-    static final class MutableClock extends Clock {
-        private Instant now = Instant.parse("2026-12-01T10:00:00Z");
-
-        void advance(Duration d) {
-            now = now.plus(d);
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-    }
 }

@@ -2,45 +2,20 @@ package dev.dockbridge.bridge.idle;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
 import dev.dockbridge.bridge.docker.RequestClass;
+import dev.dockbridge.bridge.testing.MutableClock;
 
 /** The idle rules on a fake clock: no sleeping. */
 class IdlePolicyTest {
     private static final Instant T0 = Instant.parse("2026-11-21T10:00:00Z");
     private final IdlePolicy plain = new IdlePolicy(Duration.ofMinutes(15), false, Duration.ofMinutes(2));
     private final IdlePolicy billing = new IdlePolicy(Duration.ofMinutes(15), true, Duration.ofMinutes(2));
-
-    /** A clock the test moves by hand. */
-    private static final class FakeClock extends Clock {
-        Instant now = T0;
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        void advance(Duration d) {
-            now = now.plus(d);
-        }
-    }
 
     @Test
     void timeoutFiresAfterTheLastUse() {
@@ -53,7 +28,7 @@ class IdlePolicyTest {
 
     @Test
     void everyKindOfActivityResetsTheCountdown() {
-        FakeClock clock = new FakeClock();
+        MutableClock clock = new MutableClock(T0);
         ActivityTracker tracker = new ActivityTracker(clock);
         clock.advance(Duration.ofMinutes(14));
         tracker.request(null, RequestClass.USE); // a docker command that uses the engine (a logs -f, an attach)
