@@ -89,7 +89,7 @@ class IdleWorkTest {
                     .until(() -> status(home).path("idle").path("will_stop").toString().contains("sleeper"));
             assertThat(status(home).path("idle").path("blocked_by").toString()).doesNotContain("sleeper");
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() -> deletes(sim) == 1);
-            assertThat(daemon.log()).contains("that stops the running containers sleeper");
+            assertThat(daemon.log()).contains("stops the running containers sleeper");
         }
     }
 
@@ -97,18 +97,20 @@ class IdleWorkTest {
     void pollingNeitherKeepsTheServerNorBringsItBackButAPersonDoes(TestBed bed) throws Exception {
         Path work = Files.createTempDirectory("dbe2e-poller");
         Path home = work.resolve("home");
-        Path config = Files.writeString(work.resolve("config.yaml"), "provider: hetzner\nhetzner:\n  volume_size_gb: 10\n" + IDLE);
+        Path config = Files.writeString(work.resolve("config.yaml"), "provider: hetzner\n" + IDLE);
         Path compose = work.resolve("compose");
-        Files.createDirectories(compose);
+        BusyboxImage.context(compose.resolve("app"));
         Files.writeString(compose.resolve("docker-compose.yml"), """
                 version: "3"
                 services:
                   web:
-                    image: work:e2e
+                    build: ./app
+                    image: compose-app:e2e
                     command: ["httpd", "-f", "-p", "80", "-h", "/www"]
                   worker:
-                    image: work:e2e
+                    image: compose-app:e2e
                     command: ["sleep", "600"]
+                    depends_on: [web]
                 """);
         try (HetznerSimulator sim = new HetznerSimulator(TOKEN, List.of(bed.host(3), bed.host(4)));
              DockBridgeProcess daemon = DockBridgeProcess.start(home, config, sim.clientEnv())) {
@@ -142,7 +144,8 @@ class IdleWorkTest {
                 events.destroy();
             }
 
-            // a person's command from no server works as it always did
+            // a person's command from no server works as it always did (no data volume: the image is built again)
+            docker.ok("build", "-t", "work:e2e", BusyboxImage.context(work.resolve("context")).toString());
             Cmd.Result run = docker.run(Duration.ofSeconds(120), "run", "--rm", "work:e2e", "echo", "ok");
             assertThat(run.stdout().strip()).as(run.describe()).isEqualTo("ok");
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() -> deletes(sim) == 2);

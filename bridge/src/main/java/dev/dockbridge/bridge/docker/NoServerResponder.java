@@ -2,13 +2,14 @@ package dev.dockbridge.bridge.docker;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
  * What DockBridge can truthfully say about the engine while no server runs: {@code /_ping} and {@code /version}
- * as the last engine answered them (the next server runs the same image); the lists of containers, images and volumes are empty when the next
- * server starts from nothing (no data volume); anything else gets an error that says what brings a server
+ * as the last engine answered them (the next server runs the same image); when the next server starts from nothing
+ * (no data volume) the lists of containers, images and volumes are empty and inspects of them find nothing; anything else gets an error that says what brings a server
  * up. Nothing here creates a server.
  */
 public final class NoServerResponder implements NoServerAnswers {
@@ -42,7 +43,13 @@ public final class NoServerResponder implements NoServerAnswers {
     @Override
     public boolean canAnswer(String method, String rawPath) {
         String path = RequestClass.normalize(rawPath);
-        return path.equals("/_ping") ? engineHeaders.get() != null : !path.equals("/version") || engineVersion.get() != null;
+        return switch (path) {
+            case "/_ping" -> engineHeaders.get() != null;
+            case "/version" -> engineVersion.get() != null;
+            // counts, runtimes and swarm state of a live engine: docker-compose reads it before it builds and creates
+            case "/info" -> false;
+            default -> true;
+        };
     }
 
     @Override
@@ -70,7 +77,10 @@ public final class NoServerResponder implements NoServerAnswers {
                     return json(200, "OK", "{\"Volumes\":[],\"Warnings\":null}", head);
                 }
                 default -> {
-                    // not knowable without an engine
+                    ByteBuffer missing = missingOnAFreshEngine(path, head);
+                    if (missing != null) {
+                        return missing;
+                    }
                 }
             }
         }
@@ -79,6 +89,25 @@ public final class NoServerResponder implements NoServerAnswers {
                 : "it was deleted when idle, or none was created yet") + "); this request only looks, so it does not bring one up. "
                 + "A docker command that needs the engine (run, build, pull, create, compose up) or 'dockbridge server create' brings one up.";
         return json(503, "Service Unavailable", "{\"message\":" + quote(message) + "}", head);
+    }
+
+    /** Inspects of things a brand-new engine cannot have: docker-compose asks before it builds and creates them. */
+    private static ByteBuffer missingOnAFreshEngine(String path, boolean head) {
+        String[] p = path.split("/");
+        if (p.length == 4 && p[1].equals("containers") && p[3].equals("json")) {
+            return json(404, "Not Found", "{\"message\":" + quote("No such container: " + p[2]) + "}", head);
+        }
+        if (path.startsWith("/images/") && path.endsWith("/json") && path.length() > "/images//json".length()) {
+            String name = path.substring("/images/".length(), path.length() - "/json".length());
+            return json(404, "Not Found", "{\"message\":" + quote("No such image: " + name) + "}", head);
+        }
+        if (p.length == 3 && p[1].equals("volumes")) {
+            return json(404, "Not Found", "{\"message\":" + quote("get " + p[2] + ": no such volume") + "}", head);
+        }
+        if (p.length == 3 && p[1].equals("networks") && !List.of("bridge", "host", "none").contains(p[2])) {
+            return json(404, "Not Found", "{\"message\":" + quote("network " + p[2] + " not found") + "}", head);
+        }
+        return null;
     }
 
     private static String quote(String s) {

@@ -151,6 +151,10 @@ public final class IdleReaper implements Closeable {
             if (!d.destroyNow()) {
                 return;
             }
+            List<String> stopping = work.running();
+            if (!stopping.isEmpty()) {
+                log.info("server {} is idle: deleting it stops the running containers {}", server, String.join(", ", stopping));
+            }
             // the machine re-checks immediately before it deletes: anything that happened meanwhile calls it off
             lifecycle.requestIdleDeletion(lifecycle.snapshot().epoch(), () -> {
                 IdlePolicy.Decision again = decision();
