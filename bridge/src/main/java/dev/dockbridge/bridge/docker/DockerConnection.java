@@ -42,6 +42,7 @@ final class DockerConnection {
     private final RequestFramer framer = new RequestFramer(this::onRequest);
     /** Heads seen while requests are answered here, not yet answered (local-to-remote thread only). */
     private final ArrayDeque<Head> unanswered = new ArrayDeque<>();
+    private boolean answeringHere; // local-to-remote thread only
     private volatile RequestClass current;
 
     /** Called once when a connection handed over before it spoke sends its first bytes, or ends without any. */
@@ -79,7 +80,7 @@ final class DockerConnection {
             log.debug("docker connection {}: {} {} ({})", id, method, path, kind.name().toLowerCase(Locale.ROOT));
         }
         events.request(this, previous, kind);
-        if (noServer != null) {
+        if (answeringHere) {
             unanswered.add(new Head(method, path, kind, start, end, hasBody));
         }
     }
@@ -91,11 +92,15 @@ final class DockerConnection {
     void run(Executor executor) {
         ByteBuffer toSend = firstBytes;
         if (noServer != null && noServer.noServer()) {
+            answeringHere = true;
             try {
                 toSend = answerLooksHere();
             } catch (IOException e) {
                 fail("local answers", e);
                 return;
+            } finally {
+                answeringHere = false;
+                unanswered.clear();
             }
             if (toSend == null) {
                 close(); // the client only looked, and has gone
@@ -104,7 +109,6 @@ final class DockerConnection {
         } else {
             framer.feed(firstBytes);
         }
-        unanswered.clear();
         try {
             remote = upstream.open();
         } catch (IOException e) {
