@@ -1,95 +1,251 @@
 package dev.dockbridge.e2e.bench;
 
 import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 
+import dev.dockbridge.bridge.docker.RequestClass;
+import dev.dockbridge.bridge.idle.ContainerWork;
 import dev.dockbridge.bridge.idle.IdlePolicy;
 
 /**
- * Replays activity traces (minutes of use in a day) under DockBridge's idle policy and prints billed
- * server-hours and cost: billing-aware (DockBridge's default), a plain timeout, and an always-on server.
- * A server is created at the first use after none exists and billed per started hour until deleted.
- * Run: {@code bash bench/idle-cost.sh}.
+ * The cost model of idle deletion: replays day-long traces minute by minute through the real policy code
+ * ({@link RequestClass} for each request, {@link ContainerWork} for the containers, {@link IdlePolicy} for the
+ * decision) and through the policies people compare it with, under Hetzner's billing (every started hour from
+ * the create). Prints billed server-hours, hours with real work, jobs killed and servers created, next to an
+ * oracle that knows the whole trace (the lower bound). Run: {@code bash bench/idle-cost.sh}.
  */
 public final class IdleCostSimulation {
     private static final Instant DAY = Instant.parse("2026-11-23T00:00:00Z");
-    private static final BigDecimal HOURLY = new BigDecimal("0.0105"); // cx23 in fsn1, gross, from the API reference's example
+    private static final int MINUTES = 24 * 60;
+    private static final Duration TIMEOUT = Duration.ofMinutes(15);
+    private static final String USE = "POST /v1.41/containers/create";
+    private static final String LOOK = "GET /v1.41/containers/json";
 
     private IdleCostSimulation() {
     }
 
-    /** Busy intervals: [start, end) in minutes since midnight; uses are one per minute inside them. */
-    record Trace(String name, int[][] busy) {
+    /**
+     * One day. Intervals are [start, end) in minutes since midnight.
+     *
+     * @param person   minutes with a person's docker commands (one a minute)
+     * @param polling  minutes in which an IDE or a dashboard polls (one look a minute)
+     * @param jobs     containers started with {@code docker run -d} that compute until they end
+     * @param asleep   minutes in which the laptop sleeps: no daemon runs to delete anything
+     * @param other    a second machine's commands on the same server (its own daemon)
+     */
+    record Trace(String name, int[][] person, int[][] polling, int[][] jobs, int[][] asleep, int[][] other) {
+    }
+
+    enum Policy { DOCKBRIDGE, PLAIN_TIMEOUT, OFFLOAD_LIKE, ALWAYS_ON }
+
+    record Result(long billedHours, long servers, long jobsKilled) {
     }
 
     public static void main(String[] args) {
+        int[][] none = {};
+        int[][] workday = {{9 * 60, 9 * 60 + 50}, {10 * 60 + 20, 11 * 60 + 30}, {11 * 60 + 55, 12 * 60 + 10}, {13 * 60 + 15, 14 * 60},
+            {14 * 60 + 40, 15 * 60 + 5}, {15 * 60 + 35, 17 * 60 + 20}, {17 * 60 + 50, 18 * 60}};
         List<Trace> traces = List.of(
-                new Trace("workday: bursts, lunch, meetings", new int[][] {
-                    {9 * 60, 9 * 60 + 50}, {10 * 60 + 20, 11 * 60 + 30}, {11 * 60 + 55, 12 * 60 + 10}, {13 * 60 + 15, 14 * 60},
-                    {14 * 60 + 40, 15 * 60 + 5}, {15 * 60 + 35, 17 * 60 + 20}, {17 * 60 + 50, 18 * 60}}),
-                new Trace("short bursts every 40 min", burstsEvery(8 * 60, 18 * 60, 40, 5)),
-                new Trace("one build at night", new int[][] {{2 * 60, 2 * 60 + 25}}),
-                new Trace("idle day", new int[][] {}));
-        Duration timeout = Duration.ofMinutes(15);
-        System.out.println("Billed server-hours and cost per day (" + HOURLY + " EUR/h, every started hour billed), timeout "
-                + timeout.toMinutes() + " min\n");
-        System.out.println("| trace | billing-aware: hours | cost | servers | plain 15 min: hours | cost | servers | always-on: hours | cost |");
-        System.out.println("|---|---|---|---|---|---|---|---|---|");
+                new Trace("workday with lunch and meetings", workday, none, none, none, none),
+                new Trace("the same, an IDE polling 8:30-18:30", workday, new int[][] {{8 * 60 + 30, 18 * 60 + 30}}, none, none, none),
+                new Trace("nightly batch job, 2 h, docker run -d", new int[][] {{1 * 60, 1 * 60 + 2}}, none, new int[][] {{1 * 60 + 1, 3 * 60 + 1}},
+                        none, none),
+                new Trace("laptop sleeps 18:05-08:00, daemon running", workday, none, none,
+                        new int[][] {{0, 8 * 60}, {18 * 60 + 5, MINUTES}}, none),
+                new Trace("two machines share a profile", workday, none, none, none,
+                        new int[][] {{9 * 60 + 50, 10 * 60 + 20}, {12 * 60 + 10, 13 * 60 + 15}}));
+        BigDecimal hourly = new BigDecimal("0.0105");
+        System.out.println("Billed server-hours per day (every started hour from the create is billed; " + hourly + " EUR/h for cx23),"
+                + " idle timeout " + TIMEOUT.toMinutes() + " min; killed = jobs whose server was deleted under them; servers = creates\n");
+        System.out.println("| trace | work h | oracle h | DockBridge h (x oracle) | killed | servers | plain 15 min h | killed | servers "
+                + "| Offload-like h | killed | servers | always-on h |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         for (Trace t : traces) {
-            long[] aware = simulate(t, new IdlePolicy(timeout, true, Duration.ofMinutes(2)));
-            long[] plain = simulate(t, new IdlePolicy(timeout, false, Duration.ofMinutes(2)));
-            System.out.printf("| %s | %d | %s | %d | %d | %s | %d | 24 | %s |%n", t.name(), aware[0], cost(aware[0]), aware[1],
-                    plain[0], cost(plain[0]), plain[1], cost(24));
+            boolean[] needed = needed(t);
+            long oracle = oracle(needed);
+            Result db = simulate(t, Policy.DOCKBRIDGE);
+            Result plain = simulate(t, Policy.PLAIN_TIMEOUT);
+            Result offload = simulate(t, Policy.OFFLOAD_LIKE);
+            System.out.printf("| %s | %.1f | %d | %d (%s) | %d | %d | %d | %d | %d | %d | %d | %d | 24 |%n", t.name(), count(needed) / 60.0, oracle,
+                    db.billedHours(), ratio(db.billedHours(), oracle), db.jobsKilled(), db.servers(), plain.billedHours(), plain.jobsKilled(),
+                    plain.servers(), offload.billedHours(), offload.jobsKilled(), offload.servers());
         }
     }
 
-    private static String cost(long hours) {
-        return HOURLY.multiply(BigDecimal.valueOf(hours)).setScale(4, java.math.RoundingMode.HALF_UP).toPlainString();
+    private static String ratio(long hours, long oracle) {
+        return oracle == 0 ? (hours == 0 ? "1.00" : "inf") : BigDecimal.valueOf(hours).divide(BigDecimal.valueOf(oracle), 2, RoundingMode.HALF_UP)
+                .toPlainString();
     }
 
-    private static int[][] burstsEvery(int from, int to, int every, int length) {
-        List<int[]> out = new ArrayList<>();
-        for (int m = from; m < to; m += every) {
-            out.add(new int[] {m, m + length});
-        }
-        return out.toArray(int[][]::new);
-    }
-
-    /** @return {billed hours, servers created} */
-    static long[] simulate(Trace trace, IdlePolicy policy) {
-        Instant created = null;
-        Instant lastUse = null;
-        long billedHours = 0;
-        long servers = 0;
-        for (int minute = 0; minute < 24 * 60; minute++) {
-            Instant now = DAY.plus(Duration.ofMinutes(minute));
-            boolean used = false;
-            for (int[] b : trace.busy()) {
-                used |= minute >= b[0] && minute < b[1];
+    private static boolean in(int[][] intervals, int minute) {
+        for (int[] i : intervals) {
+            if (minute >= i[0] && minute < i[1]) {
+                return true;
             }
-            if (used) {
+        }
+        return false;
+    }
+
+    /** Minutes in which a server is really needed: someone's commands, or a job computing. */
+    static boolean[] needed(Trace t) {
+        boolean[] n = new boolean[MINUTES];
+        for (int m = 0; m < MINUTES; m++) {
+            n[m] = in(t.person(), m) || in(t.jobs(), m) || in(t.other(), m);
+        }
+        return n;
+    }
+
+    private static long count(boolean[] b) {
+        long c = 0;
+        for (boolean x : b) {
+            c += x ? 1 : 0;
+        }
+        return c;
+    }
+
+    /** The lower bound: server lifetimes covering every needed minute, each billed per started hour, chosen knowing the future. */
+    static long oracle(boolean[] needed) {
+        List<int[]> runs = new ArrayList<>();
+        for (int m = 0; m < MINUTES; m++) {
+            if (needed[m] && (m == 0 || !needed[m - 1])) {
+                runs.add(new int[] {m, m + 1});
+            } else if (needed[m]) {
+                runs.get(runs.size() - 1)[1] = m + 1;
+            }
+        }
+        long[] best = new long[runs.size() + 1];
+        for (int i = 1; i <= runs.size(); i++) {
+            best[i] = Long.MAX_VALUE;
+            for (int j = 1; j <= i; j++) { // one server from run j to run i
+                long minutes = runs.get(i - 1)[1] - runs.get(j - 1)[0];
+                best[i] = Math.min(best[i], best[j - 1] + (minutes + 59) / 60);
+            }
+        }
+        return best[runs.size()];
+    }
+
+    static Result simulate(Trace t, Policy policy) {
+        MinuteClock clock = new MinuteClock();
+        Instant[] lastUse = {DAY, DAY}; // what each machine's daemon last saw as use
+        ContainerWork work = new ContainerWork(5.0, clock, () -> lastUse[0] = clock.instant());
+        IdlePolicy idle = new IdlePolicy(TIMEOUT, policy == Policy.DOCKBRIDGE, Duration.ofMinutes(2));
+        Instant created = null;
+        long billed = 0;
+        long servers = 0;
+        long killed = 0;
+        long jobCpu = 0;
+        boolean jobKilled = false; // a killed job is gone: it computes no more and brings no server back
+        for (int m = 0; m < MINUTES; m++) {
+            clock.minute = m;
+            Instant now = clock.instant();
+            List<String> requests = new ArrayList<>();
+            if (in(t.person(), m)) {
+                requests.add(USE);
+            }
+            if (in(t.polling(), m)) {
+                requests.add(LOOK);
+            }
+            boolean jobRuns = in(t.jobs(), m) && !jobKilled;
+            boolean otherUses = in(t.other(), m);
+            for (String r : requests) {
+                boolean counts = switch (policy) {
+                    case DOCKBRIDGE -> RequestClass.of(r.split(" ")[0], r.split(" ")[1]) == RequestClass.USE;
+                    default -> true; // every API call is use, and brings a server up
+                };
+                if (counts) {
+                    lastUse[0] = now;
+                    if (created == null) {
+                        created = now;
+                        servers++;
+                    }
+                }
+            }
+            if (otherUses) {
+                lastUse[1] = now;
                 if (created == null) {
                     created = now;
                     servers++;
                 }
-                lastUse = now;
             }
-            if (created != null && !used && policy.decide(now, lastUse, List.of(), created, null).destroyNow()) {
-                billedHours += startedHours(created, now);
+            if (jobRuns && created == null) {
+                created = now; // the job's own start command brought it up (it is also a person's command)
+                servers++;
+            }
+            // the containers, as the daemon samples them: one minute of a job is one minute of CPU
+            if (jobRuns) {
+                jobCpu += 60_000_000_000L;
+                work.record(List.of(new ContainerWork.Sample("job", "job", jobCpu, 0, DAY.plus(Duration.ofMinutes(t.jobs()[0][0])))));
+            } else {
+                work.record(List.of());
+            }
+            if (created == null || policy == Policy.ALWAYS_ON) {
+                continue;
+            }
+            // DockBridge and a plain timeout decide in the laptop's daemon; an Offload-like service decides in the cloud
+            boolean daemonAwake = !in(t.asleep(), m) || policy == Policy.OFFLOAD_LIKE;
+            List<String> blockedBy = new ArrayList<>();
+            if ((policy == Policy.DOCKBRIDGE && !work.working().isEmpty()) || (policy == Policy.OFFLOAD_LIKE && jobRuns)) {
+                blockedBy.add("container job is working");
+            }
+            // each machine's daemon decides on its own use; either one deleting ends the shared server
+            boolean delete = false;
+            if (daemonAwake) {
+                delete = idle.decide(now, max(lastUse[0], created), blockedBy, created, null).destroyNow();
+            }
+            if (t.other().length > 0) {
+                delete |= idle.decide(now, max(lastUse[1], created), blockedBy, created, null).destroyNow();
+            }
+            if (delete) {
+                billed += startedHours(created, now);
                 created = null;
+                if (jobRuns) {
+                    killed++;
+                    jobKilled = true;
+                }
             }
+        }
+        if (policy == Policy.ALWAYS_ON) {
+            return new Result(24, 1, 0);
         }
         if (created != null) {
-            billedHours += startedHours(created, DAY.plus(Duration.ofDays(1)));
+            billed += startedHours(created, DAY.plus(Duration.ofDays(1)));
         }
-        return new long[] {billedHours, servers};
+        return new Result(billed, servers, killed);
+    }
+
+    private static Instant max(Instant a, Instant b) {
+        return a.isAfter(b) ? a : b;
     }
 
     private static long startedHours(Instant from, Instant to) {
         long minutes = Math.max(1, Duration.between(from, to).toMinutes());
         return (minutes + 59) / 60;
+    }
+
+    /** The replay's clock: the minute being replayed. */
+    private static final class MinuteClock extends Clock {
+        int minute;
+
+        @Override
+        public Instant instant() {
+            return DAY.plus(Duration.ofMinutes(minute));
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
     }
 }
