@@ -19,6 +19,8 @@ import org.apache.sshd.common.AttributeRepository.AttributeKey;
 import org.apache.sshd.common.cipher.BuiltinCiphers;
 import org.apache.sshd.common.channel.exception.SshChannelOpenException;
 import org.apache.sshd.common.session.ConnectionService;
+import org.apache.sshd.common.session.Session;
+import org.apache.sshd.common.session.SessionListener;
 import org.apache.sshd.core.CoreModuleProperties;
 import org.slf4j.Logger;
 
@@ -76,6 +78,18 @@ public final class SshTunnel implements Tunnel {
         // several times slower, which caps port-forward throughput.
         client.setCipherFactories(List.of(BuiltinCiphers.aes128gcm, BuiltinCiphers.aes256gcm,
                 BuiltinCiphers.aes128ctr, BuiltinCiphers.aes192ctr, BuiltinCiphers.aes256ctr));
+        // why a session ended, in one line (sshd's own loggers stay at WARN): a peer's disconnect names its reason
+        client.addSessionListener(new SessionListener() {
+            @Override
+            public void sessionDisconnect(Session session, int reason, String message, String language, boolean initiator) {
+                log.info("ssh session to {}: {} disconnect, reason {}: {}", target.address(), initiator ? "our" : "the server's", reason, message);
+            }
+
+            @Override
+            public void sessionException(Session session, Throwable t) {
+                log.info("ssh session to {} failed: {}", target.address(), rootMessage(t));
+            }
+        });
         client.start();
     }
 
