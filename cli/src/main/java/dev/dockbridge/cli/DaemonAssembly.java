@@ -116,8 +116,11 @@ public final class DaemonAssembly {
         return daemon;
     }
 
-    /** Deleting a server stops neither its own existence nor a deletion in progress from being "no server" for looks. */
-    private static final Set<HostState> NO_SERVER = EnumSet.of(HostState.ABSENT, HostState.FAILED, HostState.CLOSED, HostState.QUIESCING,
+    /**
+     * Where looks are answered without a server: none runs, or the one there is being deleted. Not after a failed
+     * bring-up: the failure must reach the user, and the next attempt is bounded to one a minute anyway.
+     */
+    private static final Set<HostState> NO_SERVER = EnumSet.of(HostState.ABSENT, HostState.CLOSED, HostState.QUIESCING,
             HostState.DESTROYING, HostState.DELETE_RETRYING);
 
     /** Looks while no server runs are answered without one (a poller never brings a deleted server back); null for an existing host. */
@@ -143,8 +146,7 @@ public final class DaemonAssembly {
                 () -> NO_SERVER.contains(lifecycle.snapshot().state()),
                 () -> !volume && lifecycle.snapshot().state() != HostState.QUIESCING,
                 () -> liveOrSaved(lifecycle.engineHeaders(), savedPing),
-                () -> liveOrSaved(lifecycle.engineVersion(), savedVersion),
-                () -> lifecycle.snapshot().state() == HostState.FAILED ? lifecycle.snapshot().reason() : null);
+                () -> liveOrSaved(lifecycle.engineVersion(), savedVersion));
     }
 
     /** What the last engine said, kept across restarts of the daemon (the next server runs the same image). */

@@ -1,6 +1,7 @@
 package dev.dockbridge.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -161,7 +162,13 @@ class HetznerProvisioningTest {
             assertThat(sim.servers()).isEmpty();
             assertThat(sim.count("POST /servers")).as("the connections of one command share one attempt").isEqualTo(1);
             sleepPastSharedFailure();
-            assertThat(docker.ok("ps")).startsWith("CONTAINER ID"); // the next command tried again, and it worked
+            // a failed create is tried again at most once a minute: meanwhile a command hears why and when
+            Cmd.Result held = docker.run(Duration.ofSeconds(30), "ps");
+            assertThat(held.exitCode()).isPositive();
+            assertThat(held.stderr()).contains("sold out in fsn1").contains("tries again in");
+            assertThat(sim.count("POST /servers")).isEqualTo(1);
+            // after the minute the next command tries again, and it works
+            await().atMost(Duration.ofSeconds(75)).pollInterval(Duration.ofSeconds(5)).until(() -> docker.run(Duration.ofSeconds(60), "ps").ok());
         }
         assertThat(sim.servers()).hasSize(1);
     }

@@ -16,7 +16,6 @@ public final class NoServerResponder implements NoServerAnswers {
     private final BooleanSupplier noServer;
     private final BooleanSupplier nextServerStartsEmpty;
     private final Supplier<String> engineHeaders;
-    private final Supplier<String> lastFailure;
     private final Supplier<String> engineVersion;
 
     /**
@@ -24,12 +23,10 @@ public final class NoServerResponder implements NoServerAnswers {
      * @param nextServerStartsEmpty no data volume: whatever was on the last server is gone
      * @param engineHeaders         the last engine's {@code /_ping} header lines (CRLF-terminated), null if none was seen
      * @param engineVersion         the last engine's {@code /version} body, null if none was seen
-     * @param lastFailure           why the last bring-up failed, null if it did not
      */
     public NoServerResponder(BooleanSupplier noServer, BooleanSupplier nextServerStartsEmpty, Supplier<String> engineHeaders,
-            Supplier<String> engineVersion, Supplier<String> lastFailure) {
+            Supplier<String> engineVersion) {
         this.engineVersion = engineVersion;
-        this.lastFailure = lastFailure;
         this.noServer = noServer;
         this.nextServerStartsEmpty = nextServerStartsEmpty;
         this.engineHeaders = engineHeaders;
@@ -84,9 +81,8 @@ public final class NoServerResponder implements NoServerAnswers {
                 }
             }
         }
-        String failure = lastFailure.get();
-        String message = "dockbridge: no server is running (" + (failure != null ? "the last attempt failed: " + failure
-                : "it was deleted when idle, or none was created yet") + "); this request only looks, so it does not bring one up. "
+        String message = "dockbridge: no server is running (it was deleted when idle, or none was created yet); "
+                + "this request only looks, so it does not bring one up. "
                 + "A docker command that needs the engine (run, build, pull, create, compose up) or 'dockbridge server create' brings one up.";
         return json(503, "Service Unavailable", "{\"message\":" + quote(message) + "}", head);
     }

@@ -38,7 +38,7 @@ class LooksWithoutServerTest {
     private DockerSocketProxy proxy;
 
     private final NoServerAnswers answers = new NoServerResponder(() -> true, () -> true,
-            () -> "Api-Version: 1.41\r\nOstype: linux\r\n", () -> "{\"ApiVersion\":\"1.41\"}", () -> null);
+            () -> "Api-Version: 1.41\r\nOstype: linux\r\n", () -> "{\"ApiVersion\":\"1.41\"}");
 
     private final DockerUpstream upstream = () -> {
         opened.incrementAndGet();
