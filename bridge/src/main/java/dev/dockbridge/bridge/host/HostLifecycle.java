@@ -525,6 +525,12 @@ public final class HostLifecycle implements Closeable {
         if (p.others() != null) {
             others = p.others();
         }
+        if (state == HostState.DESTROYING && p.host() != null) {
+            // a deletion of what was found: a failed attempt retries all of it
+            List<ProvisionedHost> all = new ArrayList<>(List.of(p.host()));
+            all.addAll(others);
+            doomed = List.copyOf(all);
+        }
     }
 
     private void onUp(Up u) {
