@@ -64,11 +64,17 @@ public final class DaemonAssembly {
     private final CliContext ctx;
     private final Profile profile;
     private final DockBridgeConfig config;
+    private final Clock clock;
 
     public DaemonAssembly(CliContext ctx, Profile profile, DockBridgeConfig config) {
+        this(ctx, profile, config, Clock.systemUTC());
+    }
+
+    public DaemonAssembly(CliContext ctx, Profile profile, DockBridgeConfig config, Clock clock) {
         this.ctx = ctx;
         this.profile = profile;
         this.config = config;
+        this.clock = clock;
     }
 
     /** The local Docker socket of this profile. */
@@ -82,7 +88,6 @@ public final class DaemonAssembly {
         CostBook costs = costBook();
         HostLifecycle lifecycle = lifecycle(costs);
         Path socket = dockerSocket(ctx, profile, config);
-        Clock clock = Clock.systemUTC();
         ActivityTracker activity = new ActivityTracker(clock);
         var local = config.local();
         DockerSocketProxy proxy = new DockerSocketProxy(socket, lifecycle::openDocker,
@@ -93,7 +98,7 @@ public final class DaemonAssembly {
         if (config.forward().enabled()) {
             ExecutorService opening = Executors.newCachedThreadPool(Threads.named("forward-open"));
             forwards = new ForwardManager(new SshChannelOpener(lifecycle, opening), config.forward().bind(), config.forward().maxConnections(),
-                    Clock.systemUTC());
+                    clock);
             watcher = new ContainerWatcher(lifecycle, forwards, profile.stateDir().resolve("watcher.sock"), RECONCILE_EVERY,
                     config.forward().directToContainer());
         }
@@ -173,7 +178,7 @@ public final class DaemonAssembly {
     }
 
     private CostBook costBook() {
-        return new CostBook(profile.stateDir().resolve("costs.json"), Clock.systemUTC());
+        return new CostBook(profile.stateDir().resolve("costs.json"), clock);
     }
 
     /** The host lifecycle alone (for commands that manage the server without serving a socket); it keeps the cost book too. */
@@ -188,8 +193,8 @@ public final class DaemonAssembly {
             throw new UserException(ExitCodes.FAILURE, "cannot create " + profile.stateDir() + ": " + e.getMessage(), e);
         }
         HostProvider provider = config.provider() == DockBridgeConfig.Provider.SSH ? existingHost() : hetzner();
-        HostLifecycle lifecycle = new HostLifecycle(provider, SshTunnel::new, config.remote().dockerSocket(), config.hetzner().bootTimeout(),
-                Clock.systemUTC());
+        HostLifecycle lifecycle = new HostLifecycle(provider, target -> new SshTunnel(target, clock), config.remote().dockerSocket(), config.hetzner().bootTimeout(),
+                clock);
         lifecycle.addListener(new HostLifecycle.Listener() {
             @Override
             public void ready(ProvisionedHost host, Optional<HourlyPrice> price) {

@@ -9,6 +9,7 @@ import ch.qos.logback.core.rolling.FixedWindowRollingPolicy;
 import ch.qos.logback.core.rolling.RollingFileAppender;
 import ch.qos.logback.core.rolling.SizeBasedTriggeringPolicy;
 import ch.qos.logback.core.util.FileSize;
+import org.slf4j.Logger;
 
 /** Sends a detached daemon's log to {@code daemon.log} in its state directory, rotated at 10 MB, 3 kept. */
 public final class DaemonLogFile {
@@ -45,7 +46,7 @@ public final class DaemonLogFile {
         appender.setTriggeringPolicy(trigger);
         appender.setEncoder(encoder);
         appender.start();
-        var root = logging.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        var root = logging.getLogger(Logger.ROOT_LOGGER_NAME);
         if (!keepConsole) {
             root.detachAndStopAllAppenders();
         }

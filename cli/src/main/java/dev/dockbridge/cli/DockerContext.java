@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Optional;
 
 /**
  * The docker context of a profile ({@code dockbridge}, or {@code dockbridge-<profile>}), pointing at its
@@ -48,12 +49,12 @@ public final class DockerContext {
     }
 
     /** The Docker endpoint a context points at, read from Docker's context store; empty if there is no such context. */
-    public java.util.Optional<String> endpoint(String name) {
+    public Optional<String> endpoint(String name) {
         Path meta = configDir().resolve("contexts/meta").resolve(sha256(name)).resolve("meta.json");
         try {
-            return java.util.Optional.ofNullable(new ObjectMapper().readTree(meta.toFile()).path("Endpoints").path("docker").path("Host").textValue());
+            return Optional.ofNullable(new ObjectMapper().readTree(meta.toFile()).path("Endpoints").path("docker").path("Host").textValue());
         } catch (IOException e) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
     }
 

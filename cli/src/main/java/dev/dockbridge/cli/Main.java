@@ -11,13 +11,14 @@ import ch.qos.logback.classic.Logger;
 import dev.dockbridge.cli.command.DockBridgeCommand;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
+import java.io.IOException;
 
 /** Entry point: builds the command line and maps every failure to one line on stderr and an exit code. */
 public final class Main {
     private Main() {
     }
 
-    public static void main(String[] args) throws java.io.IOException {
+    public static void main(String[] args) throws IOException {
         if (args.length == 1 && args[0].equals(CdsTraining.ARG)) {
             CdsTraining.run();
             return;

@@ -15,6 +15,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.dockbridge.hetzner.internal.Transport;
 import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
+import java.io.InterruptedIOException;
+import java.math.BigDecimal;
 
 /**
  * The few Hetzner Cloud endpoints a lazy Docker host needs. Every method blocks on the network (with
@@ -166,7 +168,7 @@ public final class HetznerClient {
                 sleeper.sleep(interval);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new java.io.InterruptedIOException("interrupted while waiting for actions");
+                throw new InterruptedIOException("interrupted while waiting for actions");
             }
             List<Action> current = getActions(pending);
             if (current.size() < pending.size()) {
@@ -294,7 +296,7 @@ public final class HetznerClient {
             return Optional.empty();
         }
         try {
-            return Optional.of(new VolumePrice(new java.math.BigDecimal(gross.asText()), pricing.path("currency").asText("EUR")));
+            return Optional.of(new VolumePrice(new BigDecimal(gross.asText()), pricing.path("currency").asText("EUR")));
         } catch (NumberFormatException e) {
             throw new HetznerApiException(200, "invalid_response", "unreadable volume price '" + gross.asText() + "'", null, e);
         }
@@ -311,8 +313,8 @@ public final class HetznerClient {
             for (JsonNode p : type.path("prices")) {
                 if (location.equals(p.path("location").asText())) {
                     try {
-                        return Optional.of(new Price(new java.math.BigDecimal(p.path("price_hourly").path("gross").asText()),
-                                new java.math.BigDecimal(p.path("price_monthly").path("gross").asText()), currency));
+                        return Optional.of(new Price(new BigDecimal(p.path("price_hourly").path("gross").asText()),
+                                new BigDecimal(p.path("price_monthly").path("gross").asText()), currency));
                     } catch (NumberFormatException e) {
                         throw new HetznerApiException(200, "invalid_response", "unreadable price for " + serverType + " in " + location, null, e);
                     }

@@ -29,6 +29,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dockbridge.e2e.testbed.BusyboxImage;
 import dev.dockbridge.e2e.testbed.Cmd;
 import dev.dockbridge.e2e.testbed.TestBed;
+import java.util.regex.Pattern;
 
 /** Issue 6's commands end to end: doctor, logs, completion, the status schema, ten profiles at once. */
 @ExtendWith(TestBedExtension.class)
@@ -42,7 +43,7 @@ class CliCommandsTest {
 
     /** The line of one check in doctor's table. */
     private static String check(Cmd.Result doctor, String name) {
-        return doctor.stdout().lines().filter(l -> l.matches("^\\S+\\s+" + java.util.regex.Pattern.quote(name) + "\\s{2,}.*")).findFirst()
+        return doctor.stdout().lines().filter(l -> l.matches("^\\S+\\s+" + Pattern.quote(name) + "\\s{2,}.*")).findFirst()
                 .orElseThrow(() -> new AssertionError("no check '" + name + "' in:\n" + doctor.describe()));
     }
 

@@ -14,6 +14,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import dev.dockbridge.e2e.testbed.Cmd;
 import dev.dockbridge.e2e.testbed.TestBed;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
 
 /** One daemon per profile, recovery from kill -9, and stop. */
 @ExtendWith(TestBedExtension.class)
@@ -48,7 +50,7 @@ class DaemonManagementTest {
             assertThat(home.resolve("default/control.sock")).doesNotExist();
             assertThat(home.resolve("default/watcher.sock")).doesNotExist();
             assertThat(home.resolve("default/daemon.pid")).doesNotExist();
-            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(home.resolve("default")))).isEqualTo("rwx------");
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(home.resolve("default")))).isEqualTo("rwx------");
         } finally {
             again.close();
         }
@@ -70,7 +72,7 @@ class DaemonManagementTest {
         Path home = work.resolve("home");
         Path dockerConfig = work.resolve("docker-config");
         Path config = Files.writeString(work.resolve("config.yaml"), bed.sshConfig(1, ""));
-        java.util.Map<String, String> env = java.util.Map.of("DOCKER_CONFIG", dockerConfig.toString());
+        Map<String, String> env = Map.of("DOCKER_CONFIG", dockerConfig.toString());
 
         Cmd.Result start = DockBridgeProcess.run(home, env, Duration.ofSeconds(120), "start", "--detach", "--config", config.toString());
         assertThat(start.exitCode()).as(start.describe()).isZero();

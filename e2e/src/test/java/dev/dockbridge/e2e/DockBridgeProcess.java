@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.dockbridge.e2e.testbed.Cmd;
+import java.util.HashMap;
 
 /** The packaged {@code dockbridge} launcher run as a real process, as a user would run it. */
 final class DockBridgeProcess implements AutoCloseable {
@@ -76,7 +77,7 @@ final class DockBridgeProcess implements AutoCloseable {
     static Cmd.Result run(Path home, Map<String, String> env, Duration timeout, String... args) {
         List<String> command = new ArrayList<>(List.of(launcher().toString()));
         command.addAll(List.of(args));
-        Map<String, String> all = new java.util.HashMap<>(env);
+        Map<String, String> all = new HashMap<>(env);
         all.put("DOCKBRIDGE_HOME", home.toString());
         all.putIfAbsent("DOCKER_CONFIG", home.resolve("docker-config").toString());
         return Cmd.exec(timeout, all, null, command);

@@ -31,6 +31,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import dev.dockbridge.e2e.testbed.BusyboxImage;
 import dev.dockbridge.e2e.testbed.Cmd;
 import dev.dockbridge.e2e.testbed.TestBed;
+import java.util.HashMap;
 
 /** Issue 2's acceptance: the docker CLI through DockBridge to a real dockerd behind a real sshd. */
 @ExtendWith(TestBedExtension.class)
@@ -81,7 +82,7 @@ class DockerBridgeTest {
     @Test
     void buildKitSessionRunsOverTheBridge() throws IOException {
         // Debian's 20.10 client builds with BuildKit without the buildx plugin; its session is a hijacked stream
-        Map<String, String> env = new java.util.HashMap<>(docker.env());
+        Map<String, String> env = new HashMap<>(docker.env());
         env.put("DOCKER_BUILDKIT", "1");
         Path context = BusyboxImage.context(work.resolve("context-buildkit"));
         Cmd.Result r = Cmd.exec(Duration.ofMinutes(2), env, null, "/usr/bin/docker", "build", "--progress", "plain",
@@ -172,7 +173,7 @@ class DockerBridgeTest {
         String name = "tty-" + System.nanoTime();
         docker.ok("run", "-d", "--name", name, IMAGE, "sleep", "300");
         try {
-            Map<String, String> env = new java.util.HashMap<>(docker.env());
+            Map<String, String> env = new HashMap<>(docker.env());
             env.put("TERM", "xterm");
             Cmd.Result r = Cmd.exec(Duration.ofSeconds(60), env, null, "script", "-qec",
                     "docker exec -it " + name + " sh -c 'echo from-tty; tty'", "/dev/null");

@@ -29,6 +29,7 @@ import dev.dockbridge.e2e.hetzner.HetznerSimulator;
 import dev.dockbridge.e2e.testbed.BusyboxImage;
 import dev.dockbridge.e2e.testbed.Cmd;
 import dev.dockbridge.e2e.testbed.TestBed;
+import java.nio.file.attribute.PosixFilePermission;
 
 /** Issue 3's acceptance: lazy Hetzner servers behind the simulator, whose servers are test-bed hosts. */
 @ExtendWith(TestBedExtension.class)
@@ -87,8 +88,8 @@ class HetznerProvisioningTest {
             assertThat(daemon.log()).contains("provisioning:").contains("host ready").doesNotContain(TOKEN);
         }
         assertThat(Files.getPosixFilePermissions(work.resolve("home/default/id_ed25519")))
-                .containsExactlyInAnyOrder(java.nio.file.attribute.PosixFilePermission.OWNER_READ,
-                        java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+                .containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ,
+                        PosixFilePermission.OWNER_WRITE);
     }
 
     @Test

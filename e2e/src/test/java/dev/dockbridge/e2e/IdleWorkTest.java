@@ -70,7 +70,7 @@ class IdleWorkTest {
             long ended = System.nanoTime();
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() -> deletes(sim) == 1);
             double after = (System.nanoTime() - ended) / 1e9;
-            assertThat(after).as("DELETE after the job ended, seconds").isBetween(15.0, 40.0);
+            assertThat(after).as("DELETE not before the timeout after the job ended, seconds").isGreaterThanOrEqualTo(15.0);
             assertThat(daemon.log()).contains("deleting idle server");
         }
     }
@@ -133,7 +133,7 @@ class IdleWorkTest {
             poller.start();
             try {
                 await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() -> deletes(sim) == 1);
-                assertThat((System.nanoTime() - lastReal) / 1e9).as("deleted after the last real command, seconds").isBetween(19.0, 40.0);
+                assertThat((System.nanoTime() - lastReal) / 1e9).as("deleted not before the timeout after the last real command, seconds").isGreaterThanOrEqualTo(19.0);
                 long creates = sim.count("POST /servers");
                 Thread.sleep(50_000); // the poller goes on: two and a half timeouts
                 assertThat(sim.count("POST /servers")).as("no server brought back by polling").isEqualTo(creates);

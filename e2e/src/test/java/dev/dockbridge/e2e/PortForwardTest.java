@@ -36,6 +36,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dockbridge.e2e.testbed.BusyboxImage;
 import dev.dockbridge.e2e.testbed.Cmd;
 import dev.dockbridge.e2e.testbed.TestBed;
+import java.awt.image.BufferedImage;
+import java.nio.file.StandardCopyOption;
+import java.util.Map;
+import java.util.Random;
+import javax.imageio.ImageIO;
 
 /** Issue 4's acceptance: published container ports appear on localhost, through SSH, exactly. */
 @ExtendWith(TestBedExtension.class)
@@ -113,7 +118,7 @@ class PortForwardTest {
             await().atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(50)).ignoreExceptions()
                     .until(() -> get("127.0.0.1", 18080).equals(PAGE));
             assertThat(get("::1", 18080)).isEqualTo(PAGE);
-            Cmd.Result curl = Cmd.exec(Duration.ofSeconds(10), java.util.Map.of(), null, "curl", "-sS", "-g", "http://[::1]:18080/index.html");
+            Cmd.Result curl = Cmd.exec(Duration.ofSeconds(10), Map.of(), null, "curl", "-sS", "-g", "http://[::1]:18080/index.html");
             assertThat(curl.stdout()).as(curl.describe()).isEqualTo(PAGE);
         } finally {
             docker.ok("rm", "-f", id);
@@ -127,18 +132,18 @@ class PortForwardTest {
             await().atMost(Duration.ofSeconds(3)).ignoreExceptions().until(() -> get("127.0.0.1", 18094).equals(PAGE));
             String ns = bed.host(1).name();
             String[] wget = {"ip", "netns", "exec", ns, "busybox", "wget", "-q", "-O", "-", "http://127.0.0.1:18094/index.html"};
-            assertThat(Cmd.exec(Duration.ofSeconds(10), java.util.Map.of(), null, wget).stdout()).isEqualTo(PAGE);
+            assertThat(Cmd.exec(Duration.ofSeconds(10), Map.of(), null, wget).stdout()).isEqualTo(PAGE);
             // end Docker's userland proxy for the published port on the server: the published port is dead there now
             int killed = 0;
-            for (String pid : Cmd.exec(Duration.ofSeconds(10), java.util.Map.of(), null, "ip", "netns", "pids", ns).stdout().split("\\s+")) {
+            for (String pid : Cmd.exec(Duration.ofSeconds(10), Map.of(), null, "ip", "netns", "pids", ns).stdout().split("\\s+")) {
                 Path cmdline = Path.of("/proc", pid, "cmdline");
                 if (!pid.isBlank() && Files.exists(cmdline) && Files.readString(cmdline).replace('\0', ' ').contains("-host-port 18094")) {
-                    Cmd.exec(Duration.ofSeconds(10), java.util.Map.of(), null, "kill", "-9", pid);
+                    Cmd.exec(Duration.ofSeconds(10), Map.of(), null, "kill", "-9", pid);
                     killed++;
                 }
             }
             assertThat(killed).as("docker-proxy processes of port 18094").isPositive();
-            assertThat(Cmd.exec(Duration.ofSeconds(10), java.util.Map.of(), null, wget).exitCode())
+            assertThat(Cmd.exec(Duration.ofSeconds(10), Map.of(), null, wget).exitCode())
                     .as("the published port on the server no longer answers").isNotZero();
             assertThat(get("127.0.0.1", 18094)).as("the forward still does: it dials the container's own address").isEqualTo(PAGE);
         } finally {
@@ -183,7 +188,7 @@ class PortForwardTest {
 
     private static Path extract(String resource, Path target) throws IOException {
         try (InputStream in = PortForwardTest.class.getResourceAsStream(resource)) {
-            Files.copy(in, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
         }
         return target;
     }
@@ -227,13 +232,13 @@ class PortForwardTest {
                     "--user-data-dir=" + Files.createTempDirectory(work, "chromium"), "--window-size=800,600");
             List<String> dump = new ArrayList<>(chromium);
             dump.addAll(List.of("--dump-dom", "http://127.0.0.1:18087/index.html"));
-            Cmd.Result dom = Cmd.exec(Duration.ofSeconds(60), java.util.Map.of(), null, dump);
+            Cmd.Result dom = Cmd.exec(Duration.ofSeconds(60), Map.of(), null, dump);
             assertThat(dom.stdout()).as(dom.describe()).contains("DockBridge forward works");
             List<String> screenshot = new ArrayList<>(chromium);
             screenshot.addAll(List.of("--screenshot=" + shot, "http://127.0.0.1:18087/index.html"));
-            Cmd.Result r = Cmd.exec(Duration.ofSeconds(60), java.util.Map.of(), null, screenshot);
+            Cmd.Result r = Cmd.exec(Duration.ofSeconds(60), Map.of(), null, screenshot);
             assertThat(shot).as(r.describe()).exists();
-            java.awt.image.BufferedImage image = javax.imageio.ImageIO.read(shot.toFile());
+            BufferedImage image = ImageIO.read(shot.toFile());
             assertThat(image.getRGB(image.getWidth() - 5, image.getHeight() - 5) & 0xffffff).as("page background").isEqualTo(0x2a7ae2);
             long white = 0;
             for (int y = 0; y < 150; y++) {
@@ -312,7 +317,7 @@ class PortForwardTest {
                 try (Socket s = new Socket("127.0.0.1", 18086)) {
                     OutputStream out = s.getOutputStream();
                     byte[] block = new byte[1 << 20];
-                    java.util.Random random = new java.util.Random(42);
+                    Random random = new Random(42);
                     for (int i = 0; i < 1024; i++) {
                         random.nextBytes(block);
                         out.write(block);

@@ -26,6 +26,11 @@ import dev.dockbridge.e2e.testbed.BusyboxImage;
 import dev.dockbridge.e2e.testbed.Cmd;
 import dev.dockbridge.e2e.testbed.TestBed;
 import dev.dockbridge.e2e.testbed.TestHost;
+import java.io.InputStream;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** Issue 7, faults injected for real: sshd killed, the link down for a minute, the server deleted in the console. */
 @ExtendWith(TestBedExtension.class)
@@ -49,11 +54,11 @@ class ResilienceTest {
      * GETs a file over HTTP/1.0 reading 64 KiB every 10 ms; "complete" only if the body has the announced
      * length, "error: ..." if the connection failed, "short: ..." for a clean end before that (a silent truncation).
      */
-    private static String slowDownload(int port, String path, java.util.concurrent.atomic.AtomicLong received) {
-        try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+    private static String slowDownload(int port, String path, AtomicLong received) {
+        try (Socket s = new Socket("127.0.0.1", port)) {
             s.setSoTimeout(30_000);
-            s.getOutputStream().write(("GET " + path + " HTTP/1.0\r\nHost: x\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-            java.io.InputStream in = s.getInputStream();
+            s.getOutputStream().write(("GET " + path + " HTTP/1.0\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            InputStream in = s.getInputStream();
             StringBuilder head = new StringBuilder();
             while (!head.toString().endsWith("\r\n\r\n")) {
                 int b = in.read();
@@ -62,7 +67,7 @@ class ResilienceTest {
                 }
                 head.append((char) b);
             }
-            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?i)content-length: *(\\d+)").matcher(head);
+            Matcher m = Pattern.compile("(?i)content-length: *(\\d+)").matcher(head);
             long length = m.find() ? Long.parseLong(m.group(1)) : -1;
             byte[] buffer = new byte[64 * 1024];
             long body = 0;
@@ -110,8 +115,8 @@ class ResilienceTest {
                 Process follow = background(docker, work.resolve("follow.txt"), "logs", "-f", web);
                 // a 64 MiB download through the forward, read slowly, is in flight when the session dies
                 docker.ok("exec", web, "dd", "if=/dev/urandom", "of=/www/big", "bs=1048576", "count=64");
-                java.util.concurrent.atomic.AtomicLong received = new java.util.concurrent.atomic.AtomicLong();
-                java.util.concurrent.CompletableFuture<String> download = java.util.concurrent.CompletableFuture.supplyAsync(
+                AtomicLong received = new AtomicLong();
+                CompletableFuture<String> download = CompletableFuture.supplyAsync(
                         () -> slowDownload(18290, "/big", received));
                 await().atMost(Duration.ofSeconds(20)).until(() -> received.get() > 4 << 20);
 

@@ -30,6 +30,7 @@ import dev.dockbridge.e2e.hetzner.HetznerSimulator;
 import dev.dockbridge.e2e.testbed.BusyboxImage;
 import dev.dockbridge.e2e.testbed.Cmd;
 import dev.dockbridge.e2e.testbed.TestBed;
+import java.io.UncheckedIOException;
 
 /**
  * Issue 7's security checks as tests. Runs last (see junit-platform.properties), so its scan sees the logs
@@ -123,7 +124,7 @@ class SecurityTest {
                         leaks.add(f.toString());
                     }
                 }
-            } catch (IOException | java.io.UncheckedIOException e) {
+            } catch (IOException | UncheckedIOException e) {
                 // a file that vanished while walking (a socket, a rotating log): nothing to leak
             }
         }

@@ -94,10 +94,10 @@ public final class ForwardManager implements Closeable {
     }
 
     private boolean canBind(InetAddress address) {
-        try (var socket = new java.net.ServerSocket()) {
+        try (var socket = new ServerSocket()) {
             socket.bind(new InetSocketAddress(address, 0));
             return true;
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return false;
         }
     }
@@ -163,7 +163,7 @@ public final class ForwardManager implements Closeable {
 
     private void refuseOverLimit(ForwardSpec spec, SocketChannel ch) {
         long now = System.nanoTime();
-        if (now - lastOverLimitLog > java.util.concurrent.TimeUnit.SECONDS.toNanos(10)) {
+        if (now - lastOverLimitLog > TimeUnit.SECONDS.toNanos(10)) {
             lastOverLimitLog = now;
             log.warn("forward {} of {}: {} connections open, closing new ones (forward.max_connections)", spec.remotePort(), spec.container(),
                     maxConnections);
@@ -255,6 +255,6 @@ public final class ForwardManager implements Closeable {
             forwards.values().forEach(f -> f.listeners().forEach(Channel::close));
             forwards.clear();
         }
-        group.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS);
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS);
     }
 }

@@ -5,6 +5,7 @@ import java.util.concurrent.CompletionException;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.util.Objects;
 
 /**
  * Where the connections of one forward go on the server: straight to the container's address when it has
@@ -29,7 +30,7 @@ final class ForwardTarget {
     void update(ForwardSpec next) {
         ForwardSpec previous = spec;
         spec = next;
-        if (!java.util.Objects.equals(previous.directHost(), next.directHost()) || previous.directPort() != next.directPort()) {
+        if (!Objects.equals(previous.directHost(), next.directHost()) || previous.directPort() != next.directPort()) {
             directFailed = false;
         }
     }

@@ -11,6 +11,7 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.SocketChannel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.util.concurrent.CompletionException;
 
 /**
  * Relays one accepted local connection to one remote channel. Auto-read is off: the first read waits for
@@ -45,7 +46,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter implements Channel
         stats.opened();
         target.open(opener, this).whenComplete((end, error) -> channel.eventLoop().execute(() -> {
             if (error != null) {
-                Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error;
+                Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
                 log.warn("forward {}: connection dropped, the server side could not be reached: {}", target.spec().remotePort(), cause.getMessage());
                 reset(); // like a refused connection, not an empty reply
                 return;

@@ -18,6 +18,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import java.net.InetAddress;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.assertj.core.groups.Tuple;
 
 /**
  * The forward manager and relay with a real "remote" endpoint on loopback: an opener that dials TCP
@@ -31,7 +35,7 @@ class ForwardManagerTest {
     /** Reads everything until EOF, then answers "got:" + what it read, then closes: needs half-close to work. */
     @BeforeEach
     void start() throws IOException {
-        echo = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+        echo = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         Thread t = new Thread(() -> {
             while (!echo.isClosed()) {
                 try {
@@ -104,7 +108,7 @@ class ForwardManagerTest {
         int port = freePort();
         manager.apply(List.of(new ForwardSpec("dns", "udp", "127.0.0.1", 5353), new ForwardSpec("web", "tcp", "127.0.0.1", port)));
         assertThat(manager.snapshot()).extracting(ForwardStatus::protocol, ForwardStatus::localPort)
-                .containsExactlyInAnyOrder(org.assertj.core.groups.Tuple.tuple("tcp", port), org.assertj.core.groups.Tuple.tuple("udp", 0));
+                .containsExactlyInAnyOrder(Tuple.tuple("tcp", port), Tuple.tuple("udp", 0));
         assertThat(canConnect(port)).isTrue();
 
         manager.apply(List.of()); // the container stopped
@@ -144,7 +148,7 @@ class ForwardManagerTest {
     /** Dials the target directly: the relay's contract without SSH. */
     @Test
     void dialsTheContainersOwnAddressFirstAndFallsBackToThePublishedPortUntilTheAddressChanges() throws IOException {
-        List<String> dialled = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<String> dialled = new CopyOnWriteArrayList<>();
         ChannelOpener real = new LoopbackOpener();
         // like an SSH channel that cannot connect: the channel closes, the open fails
         ChannelOpener opener = (host, port, sink) -> {
@@ -226,7 +230,7 @@ class ForwardManagerTest {
                         }
                     };
                 } catch (IOException e) {
-                    throw new java.util.concurrent.CompletionException(e);
+                    throw new CompletionException(e);
                 }
             });
         }

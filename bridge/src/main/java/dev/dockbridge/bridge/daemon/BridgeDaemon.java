@@ -16,6 +16,7 @@ import dev.dockbridge.bridge.idle.WorkMonitor;
 import dev.dockbridge.bridge.tunnel.TunnelException;
 import dev.dockbridge.bridge.host.ProviderException;
 import dev.dockbridge.portforward.ForwardManager;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The running daemon of one profile: the host lifecycle, the Docker socket in front of it, the port
@@ -103,7 +104,7 @@ public final class BridgeDaemon implements Closeable {
         return parts.lifecycle();
     }
 
-    private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean closing = new AtomicBoolean();
 
     /** Blocks until {@link #close()}. */
     public void awaitStop() throws InterruptedException {

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.FileAlreadyExistsException;
 
 /**
  * One daemon per profile: an OS lock on {@code daemon.lock} in the profile's state directory, plus
@@ -31,7 +32,7 @@ public final class DaemonLock implements Closeable {
         if (!Files.exists(lockFile)) {
             try {
                 Files.createFile(lockFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            } catch (java.nio.file.FileAlreadyExistsException e) {
+            } catch (FileAlreadyExistsException e) {
                 // another start raced us: the lock below decides
             }
         }

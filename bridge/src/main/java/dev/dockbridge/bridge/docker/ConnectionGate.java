@@ -15,6 +15,7 @@ import java.util.function.IntSupplier;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.util.function.BooleanSupplier;
 
 /**
  * The front door of a local socket: one thread and one selector accept connections at a bounded rate, and
@@ -39,7 +40,7 @@ final class ConnectionGate implements Runnable {
     private final ConnectionLimits limits;
     private final IntSupplier served;
     private final HandOff handOff;
-    private final java.util.function.BooleanSupplier handOffAtOnce;
+    private final BooleanSupplier handOffAtOnce;
     private final Selector selector;
     private volatile boolean closed;
     private long lastOverLimitLog;
@@ -48,7 +49,7 @@ final class ConnectionGate implements Runnable {
      * @param handOffAtOnce asked for each admitted connection: true hands it on before it has spoken (the
      *                      caller then watches for silence itself), which saves the first bytes' wait
      */
-    ConnectionGate(ServerSocketChannel server, ConnectionLimits limits, IntSupplier served, java.util.function.BooleanSupplier handOffAtOnce,
+    ConnectionGate(ServerSocketChannel server, ConnectionLimits limits, IntSupplier served, BooleanSupplier handOffAtOnce,
                    HandOff handOff) throws IOException {
         this.handOffAtOnce = handOffAtOnce;
         this.server = server;

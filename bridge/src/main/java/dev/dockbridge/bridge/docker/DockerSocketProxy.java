@@ -19,6 +19,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.dockbridge.bridge.concurrent.Threads;
+import java.nio.ByteBuffer;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 
 /**
  * The local Docker socket: a unix socket (mode 0600) whose every connection is piped to a fresh stream to
@@ -64,11 +71,11 @@ public final class DockerSocketProxy implements Closeable {
 
     private final ConnectionLimits limits;
     private final NoServerAnswers noServer; // null: every connection goes upstream
-    private final java.util.function.BooleanSupplier hostReady;
+    private final BooleanSupplier hostReady;
     /** Connections handed on before speaking and still silent; at most {@link #SILENT_AT_ONCE}. */
-    private final java.util.concurrent.atomic.AtomicInteger silent = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger silent = new AtomicInteger();
     private static final int SILENT_AT_ONCE = 16;
-    private final java.util.concurrent.ScheduledExecutorService silenceWatch = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+    private final ScheduledExecutorService silenceWatch = Executors.newSingleThreadScheduledExecutor(
             Threads.named("docker-silence-watch"));
     private volatile ConnectionGate gate;
 
@@ -83,7 +90,7 @@ public final class DockerSocketProxy implements Closeable {
      *                  few, a connection waits in the gate for its first bytes, costing no thread and no stream
      * @param noServer  answers looks while no server is up (null: every request goes upstream)
      */
-    public DockerSocketProxy(Path socketPath, DockerUpstream upstream, java.util.function.BooleanSupplier hostReady, NoServerAnswers noServer,
+    public DockerSocketProxy(Path socketPath, DockerUpstream upstream, BooleanSupplier hostReady, NoServerAnswers noServer,
                              ProxyListener listener, ConnectionLimits limits) {
         this.hostReady = hostReady;
         this.noServer = noServer;
@@ -158,17 +165,17 @@ public final class DockerSocketProxy implements Closeable {
      * A connection that has sent its first bytes, or one handed on at once (empty {@code firstBytes}), which is
      * then answered 408 if it stays silent past the limit: from here on it is a Docker API connection.
      */
-    private void serve(SocketChannel client, java.nio.ByteBuffer firstBytes) {
+    private void serve(SocketChannel client, ByteBuffer firstBytes) {
         Runnable spoke = null;
         if (!firstBytes.hasRemaining()) {
-            java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
-            java.util.concurrent.ScheduledFuture<?> watch = silenceWatch.schedule(() -> {
+            AtomicBoolean done = new AtomicBoolean();
+            ScheduledFuture<?> watch = silenceWatch.schedule(() -> {
                 if (done.compareAndSet(false, true)) {
                     silent.decrementAndGet();
                     ConnectionGate.reply(client, 408, "Request Timeout", "dockbridge: nothing was sent within "
                             + limits.firstByteTimeout().toSeconds() + " s of connecting (local.first_byte_timeout)");
                 }
-            }, limits.firstByteTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            }, limits.firstByteTimeout().toMillis(), TimeUnit.MILLISECONDS);
             spoke = () -> {
                 if (done.compareAndSet(false, true)) {
                     silent.decrementAndGet();

@@ -1,7 +1,8 @@
 package dev.dockbridge.bridge.docker;
 
-import java.util.List;
+import java.util.Arrays;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * Whether a Docker API request is a person's (or a script's) use of the engine, or a look at it. Looks do not
@@ -16,37 +17,32 @@ public enum RequestClass {
 
     private static final Pattern VERSION = Pattern.compile("^/v[0-9]+(\\.[0-9]+)?(?=/)");
     private static final String ID = "[^/]+";
-    /** GET/HEAD paths that are looks; everything else is use. */
-    private static final List<Pattern> LOOKS = List.of(
-            Pattern.compile("/_ping"),
-            Pattern.compile("/version"),
-            Pattern.compile("/info"),
-            Pattern.compile("/events"),
-            Pattern.compile("/system/df"),
-            Pattern.compile("/containers/json"),
-            Pattern.compile("/containers/" + ID + "/(json|top|changes|stats)"),
-            Pattern.compile("/exec/" + ID + "/json"),
-            Pattern.compile("/images/json"),
-            Pattern.compile("/images/search"),
-            Pattern.compile("/images/.+/(json|history)"),
-            Pattern.compile("/networks(/" + ID + ")?"),
-            Pattern.compile("/volumes(/" + ID + ")?"),
-            Pattern.compile("/plugins(/" + ID + "/json)?"),
-            Pattern.compile("/(services|tasks|nodes|secrets|configs)(/" + ID + ")?"),
-            Pattern.compile("/swarm"),
-            Pattern.compile("/distribution/.+/json"));
+    /** GET/HEAD paths that are looks; everything else is use. One alternation: it runs on every request. */
+    private static final Pattern LOOKS = alternation(
+            "/_ping",
+            "/version",
+            "/info",
+            "/events",
+            "/system/df",
+            "/containers/json",
+            "/containers/" + ID + "/(json|top|changes|stats)",
+            "/exec/" + ID + "/json",
+            "/images/json",
+            "/images/search",
+            "/images/.+/(json|history)",
+            "/networks(/" + ID + ")?",
+            "/volumes(/" + ID + ")?",
+            "/plugins(/" + ID + "/json)?",
+            "/(services|tasks|nodes|secrets|configs)(/" + ID + ")?",
+            "/swarm",
+            "/distribution/.+/json");
 
     public static RequestClass of(String method, String rawPath) {
         if (!"GET".equals(method) && !"HEAD".equals(method)) {
             return USE;
         }
         String path = normalize(rawPath);
-        for (Pattern p : LOOKS) {
-            if (p.matcher(path).matches()) {
-                return LOOK;
-            }
-        }
-        return USE; // logs, archive (cp), export, images/get (save), attach/ws, anything unknown
+        return LOOKS.matcher(path).matches() ? LOOK : USE; // logs, archive (cp), export, images/get (save), attach/ws, anything unknown
     }
 
     /** The path without its query and without the API version prefix ({@code /v1.41/containers/json} → {@code /containers/json}). */
@@ -54,5 +50,9 @@ public enum RequestClass {
         int q = rawPath.indexOf('?');
         String path = q >= 0 ? rawPath.substring(0, q) : rawPath;
         return VERSION.matcher(path).replaceFirst("");
+    }
+
+    private static Pattern alternation(String... paths) {
+        return Pattern.compile(Arrays.stream(paths).map(p -> "(?:" + p + ")").collect(Collectors.joining("|")));
     }
 }

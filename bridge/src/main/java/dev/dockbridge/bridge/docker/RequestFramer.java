@@ -2,6 +2,7 @@ package dev.dockbridge.bridge.docker;
 
 import java.nio.ByteBuffer;
 import java.util.Locale;
+import java.util.regex.Pattern;
 
 /**
  * Follows the client's side of one Docker API connection and says where each request starts, without
@@ -17,6 +18,7 @@ public final class RequestFramer {
     /** A request's head longer than this is not an API call DockBridge needs to understand: raw from then on. */
     static final int MAX_HEAD = 64 * 1024;
     private static final int MAX_LINE = 8 * 1024;
+    private static final Pattern HIJACKED = Pattern.compile("/containers/[^/]+/attach|/exec/[^/]+/start");
 
     /** Told once each request's head is complete. Offsets count the connection's bytes from 0. */
     public interface Listener {
@@ -184,7 +186,6 @@ public final class RequestFramer {
     /** Endpoints whose connection the engine hijacks even without an {@code Upgrade} header (older clients). */
     static boolean isHijack(String method, String rawPath) {
         String p = RequestClass.normalize(rawPath);
-        return "POST".equals(method) && (p.equals("/session") || p.startsWith("/grpc") || p.matches("/containers/[^/]+/attach")
-                || p.matches("/exec/[^/]+/start"));
+        return "POST".equals(method) && (p.equals("/session") || p.startsWith("/grpc") || HIJACKED.matcher(p).matches());
     }
 }

@@ -5,6 +5,7 @@ import java.util.concurrent.Executor;
 
 import dev.dockbridge.bridge.host.HostLifecycle;
 import dev.dockbridge.portforward.ChannelOpener;
+import java.io.IOException;
 
 /**
  * Opens forward connections as SSH {@code direct-tcpip} channels on the ready host's session, without
@@ -24,7 +25,7 @@ public final class SshChannelOpener implements ChannelOpener {
     public CompletableFuture<RemoteEnd> open(String host, int port, RemoteSink sink) {
         try {
             return lifecycle.currentTunnel().openTcpAsync(host, port, sink, executor);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return CompletableFuture.failedFuture(e);
         }
     }

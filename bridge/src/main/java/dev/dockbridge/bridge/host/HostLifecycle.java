@@ -63,6 +63,7 @@ import dev.dockbridge.bridge.tunnel.RemoteStream;
 import dev.dockbridge.bridge.tunnel.SshTarget;
 import dev.dockbridge.bridge.tunnel.Tunnel;
 import dev.dockbridge.bridge.tunnel.TunnelException;
+import java.util.concurrent.CompletionException;
 
 /**
  * The one owner of a profile's host and its tunnel, as an explicit state machine. Every transition runs on
@@ -1013,7 +1014,7 @@ public final class HostLifecycle implements Closeable {
     }
 
     private static Throwable unwrap(Throwable e) {
-        return e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+        return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
     }
 
     private static IOException asIo(Throwable e) {

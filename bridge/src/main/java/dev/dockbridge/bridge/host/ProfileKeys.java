@@ -17,6 +17,7 @@ import org.apache.sshd.common.config.keys.writer.openssh.OpenSSHKeyPairResourceW
 import org.apache.sshd.common.digest.BuiltinDigests;
 
 import dev.dockbridge.bridge.tunnel.IdentityFiles;
+import java.nio.file.StandardCopyOption;
 
 /**
  * An ed25519 key pair kept in the profile's state directory (private key 0600), generated on first use:
@@ -53,7 +54,7 @@ public record ProfileKeys(KeyPair pair, String privatePem, String publicLine) {
         }
         Files.writeString(file.resolveSibling(file.getFileName() + ".pub"),
                 PublicKeyEntry.toString(pair.getPublic()) + " " + comment + "\n", StandardCharsets.UTF_8);
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
     }
 
     /** The legacy MD5 fingerprint ({@code aa:bb:…}) by which Hetzner finds keys. */

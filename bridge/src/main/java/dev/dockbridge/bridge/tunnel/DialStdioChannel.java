@@ -7,6 +7,7 @@ import java.util.Map;
 import org.apache.sshd.client.channel.ChannelExec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.apache.sshd.common.io.IoWriteFuture;
 
 /**
  * Fallback for servers that refuse stream-local forwarding: runs {@code docker system dial-stdio} on the
@@ -45,7 +46,7 @@ final class DialStdioChannel extends ChannelExec implements TunnelChannel {
     }
 
     @Override
-    public org.apache.sshd.common.io.IoWriteFuture sendEndOfInput() throws IOException {
+    public IoWriteFuture sendEndOfInput() throws IOException {
         return sendEof();
     }
 

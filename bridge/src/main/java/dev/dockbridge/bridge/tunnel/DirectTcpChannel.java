@@ -10,6 +10,7 @@ import org.apache.sshd.common.util.buffer.ByteArrayBuffer;
 import org.apache.sshd.common.util.net.SshdSocketAddress;
 
 import dev.dockbridge.portforward.ChannelOpener;
+import java.util.ArrayDeque;
 
 /**
  * A {@code direct-tcpip} channel for a port forward, fully asynchronous: bytes from the server go to the
@@ -71,7 +72,7 @@ final class DirectTcpChannel extends ChannelDirectTcpip implements ChannelOpener
     private record Pending(byte[] data, CompletableFuture<Void> done) {
     }
 
-    private final java.util.ArrayDeque<Pending> queue = new java.util.ArrayDeque<>();
+    private final ArrayDeque<Pending> queue = new ArrayDeque<>();
     private boolean writing; // guarded by queue
 
     private void writeNext() {

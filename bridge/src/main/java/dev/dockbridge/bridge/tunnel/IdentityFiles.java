@@ -11,6 +11,8 @@ import java.util.Iterator;
 
 import org.apache.sshd.common.NamedResource;
 import org.apache.sshd.common.util.security.SecurityUtils;
+import java.nio.file.AccessDeniedException;
+import java.util.Locale;
 
 /** Reads SSH private keys (OpenSSH or PEM format; ed25519, RSA, ECDSA). */
 public final class IdentityFiles {
@@ -28,7 +30,7 @@ public final class IdentityFiles {
             return it.next();
         } catch (NoSuchFileException e) {
             throw new IOException(file + " does not exist", e);
-        } catch (java.nio.file.AccessDeniedException e) {
+        } catch (AccessDeniedException e) {
             throw new IOException(file + " cannot be read (permission denied)", e);
         } catch (IOException e) {
             if (e.getMessage() != null && e.getMessage().contains(file.toString())) {
@@ -37,7 +39,7 @@ public final class IdentityFiles {
             throw new IOException(file + ": " + e.getMessage(), e);
         } catch (GeneralSecurityException | RuntimeException e) {
             String why = SshTunnel.rootMessage(e);
-            if (why.toLowerCase(java.util.Locale.ROOT).contains("password") || why.toLowerCase(java.util.Locale.ROOT).contains("encrypt")) {
+            if (why.toLowerCase(Locale.ROOT).contains("password") || why.toLowerCase(Locale.ROOT).contains("encrypt")) {
                 throw new IOException(file + " is protected by a passphrase, which DockBridge cannot use; give it a key without one", e);
             }
             throw new IOException(file + " is not a usable private key (" + why + ")", e);

@@ -4,11 +4,16 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 
 import org.apache.sshd.client.SshClient;
 import org.apache.sshd.client.channel.AbstractClientChannel;
@@ -24,8 +29,17 @@ import org.apache.sshd.common.session.SessionListener;
 import org.apache.sshd.core.CoreModuleProperties;
 import org.slf4j.Logger;
 
-import dev.dockbridge.portforward.ChannelOpener;
 import org.slf4j.LoggerFactory;
+
+import dev.dockbridge.portforward.ChannelOpener;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One persistent SSH session to one host, shared by every stream the daemon opens. The session is made on
@@ -36,6 +50,9 @@ import org.slf4j.LoggerFactory;
 public final class SshTunnel implements Tunnel {
     private static final Logger log = LoggerFactory.getLogger(SshTunnel.class);
     private static final AttributeKey<String> HOST_KEY_REFUSAL = new AttributeKey<>();
+    private static final Duration FRESH_ATTEMPT_AFTER = Duration.ofSeconds(2);
+
+    private final Clock clock;
 
     private final SshTarget target;
     private final SshClient client;
@@ -43,22 +60,22 @@ public final class SshTunnel implements Tunnel {
     private ClientSession session; // guarded by lock
     private CompletableFuture<ClientSession> connecting; // guarded by lock
     private long connectingSince; // guarded by lock
-    private static final Duration FRESH_ATTEMPT_AFTER = Duration.ofSeconds(2);
     private boolean closed; // guarded by lock
     private volatile boolean streamLocalRefused;
     /** When the session was lost without us closing it; null while connected (or never connected). Guarded by lock. */
-    private java.time.Instant lostAt;
+    private Instant lostAt;
     private int reconnectAttempts; // guarded by lock
-    private final java.util.concurrent.ScheduledExecutorService reconnector =
-            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+    private final ScheduledExecutorService reconnector =
+            Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "ssh-reconnect");
                 t.setDaemon(true);
                 return t;
             });
-    private final java.util.List<Listener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Listener> listeners = new CopyOnWriteArrayList<>();
 
-    public SshTunnel(SshTarget target) {
+    public SshTunnel(SshTarget target, Clock clock) {
         this.target = target;
+        this.clock = clock;
         this.client = SshClient.setUpDefaultClient();
         client.setServerKeyVerifier((s, remote, key) -> {
             String refusal = target.hostKeyTrust().refusal(s, remote, key);
@@ -120,7 +137,7 @@ public final class SshTunnel implements Tunnel {
             try {
                 return sessionOnce();
             } catch (TunnelException e) {
-                java.time.Instant lost;
+                Instant lost;
                 synchronized (lock) {
                     if (closed) {
                         throw e;
@@ -130,10 +147,10 @@ public final class SshTunnel implements Tunnel {
                 if (e.permanent() || lost == null) {
                     throw e;
                 }
-                long left = Duration.between(java.time.Instant.now(), lost.plus(target.reconnectWait())).toMillis();
+                long left = Duration.between(clock.instant(), lost.plus(target.reconnectWait())).toMillis();
                 if (left <= 0) {
                     throw new TunnelException(e.kind(), "the SSH session to " + target.address()
-                            + " was lost " + Duration.between(lost, java.time.Instant.now()).toSeconds()
+                            + " was lost " + Duration.between(lost, clock.instant()).toSeconds()
                             + " s ago and is not back yet (waited " + target.reconnectWait().toSeconds() + " s; DockBridge keeps trying): "
                             + e.getMessage(), e);
                 }
@@ -183,7 +200,7 @@ public final class SshTunnel implements Tunnel {
     private void connectInto(CompletableFuture<ClientSession> attempt) {
         try {
             ClientSession connected = dial();
-            java.time.Instant wasLost;
+            Instant wasLost;
             int attempts;
             ClientSession winner = connected;
             synchronized (lock) {
@@ -209,7 +226,7 @@ public final class SshTunnel implements Tunnel {
             attempt.complete(winner);
             if (wasLost != null) {
                 log.info("ssh session to {} is back after {} s ({} background attempts)", target.address(),
-                        java.time.Duration.between(wasLost, java.time.Instant.now()).toSeconds(), attempts);
+                        Duration.between(wasLost, clock.instant()).toSeconds(), attempts);
             }
         } catch (TunnelException e) {
             synchronized (lock) {
@@ -249,7 +266,7 @@ public final class SshTunnel implements Tunnel {
                 throw new TunnelException(TunnelException.Kind.HOST_KEY_REJECTED, refusal, e);
             }
             String why = rootMessage(e);
-            if (why.toLowerCase(java.util.Locale.ROOT).contains("authentication")) {
+            if (why.toLowerCase(Locale.ROOT).contains("authentication")) {
                 throw new TunnelException(TunnelException.Kind.AUTH_FAILED, "SSH host " + target.address()
                         + " refused the key " + target.identityDescription() + ": add its public key to ~" + target.user()
                         + "/.ssh/authorized_keys on the host", e);
@@ -271,7 +288,7 @@ public final class SshTunnel implements Tunnel {
                 return;
             }
             session = null;
-            lostAt = java.time.Instant.now();
+            lostAt = clock.instant();
             reconnectAttempts = 0;
         }
         log.warn("ssh session to {} lost; reconnecting in the background (backoff {} s up to {} s); new docker connections wait up to {} s",
@@ -297,16 +314,16 @@ public final class SshTunnel implements Tunnel {
             }
             attempt = reconnectAttempts;
         }
-        long delay = backoffMillis(attempt, java.util.concurrent.ThreadLocalRandom.current().nextDouble());
+        long delay = backoffMillis(attempt, ThreadLocalRandom.current().nextDouble());
         try {
-            reconnector.schedule(this::reconnectInBackground, delay, java.util.concurrent.TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
+            reconnector.schedule(this::reconnectInBackground, delay, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
             // closing
         }
     }
 
     private void reconnectInBackground() {
-        java.time.Instant since;
+        Instant since;
         synchronized (lock) {
             if (closed || lostAt == null) {
                 return; // closed, or a docker connection already brought it back
@@ -318,7 +335,7 @@ public final class SshTunnel implements Tunnel {
             sessionOnce();
         } catch (TunnelException e) {
             log.info("ssh session to {}: reconnect attempt failed ({}); lost {} s ago", target.address(), e.getMessage(),
-                    java.time.Duration.between(since, java.time.Instant.now()).toSeconds());
+                    Duration.between(since, clock.instant()).toSeconds());
             listeners.forEach(l -> l.reconnectFailed(target.address(), since, e));
             if (!e.permanent()) {
                 scheduleReconnect();
@@ -387,7 +404,7 @@ public final class SshTunnel implements Tunnel {
      */
     @Override
     public CompletableFuture<ChannelOpener.RemoteEnd> openTcpAsync(String host, int port, ChannelOpener.RemoteSink sink,
-            java.util.concurrent.Executor blockingWork) {
+            Executor blockingWork) {
         ClientSession s;
         synchronized (lock) {
             s = session != null && session.isOpen() ? session : null;
@@ -397,7 +414,7 @@ public final class SshTunnel implements Tunnel {
                 try {
                     return openTcp(host, port, sink);
                 } catch (TunnelException e) {
-                    throw new java.util.concurrent.CompletionException(e);
+                    throw new CompletionException(e);
                 }
             }, blockingWork);
         }
@@ -418,7 +435,7 @@ public final class SshTunnel implements Tunnel {
             channel.close(true);
             opened.completeExceptionally(e);
         }
-        return opened.orTimeout(target.connectTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+        return opened.orTimeout(target.connectTimeout().toMillis(), TimeUnit.MILLISECONDS)
                 .whenComplete((end, error) -> {
                     if (error != null) {
                         channel.close(true);
@@ -442,13 +459,13 @@ public final class SshTunnel implements Tunnel {
      * @return its exit status, or empty if it did not finish in time
      */
     @Override
-    public java.util.Optional<Integer> run(String command, java.time.Duration timeout) throws IOException {
+    public Optional<Integer> run(String command, Duration timeout) throws IOException {
         try (ChannelExec exec = session().createExecChannel(command)) {
             exec.setOut(OutputStream.nullOutputStream());
             exec.setErr(OutputStream.nullOutputStream());
             exec.open().verify(target.connectTimeout());
-            java.util.Set<ClientChannelEvent> events = exec.waitFor(EnumSet.of(ClientChannelEvent.CLOSED, ClientChannelEvent.EXIT_STATUS), timeout);
-            return events.contains(ClientChannelEvent.EXIT_STATUS) ? java.util.Optional.ofNullable(exec.getExitStatus()) : java.util.Optional.empty();
+            Set<ClientChannelEvent> events = exec.waitFor(EnumSet.of(ClientChannelEvent.CLOSED, ClientChannelEvent.EXIT_STATUS), timeout);
+            return events.contains(ClientChannelEvent.EXIT_STATUS) ? Optional.ofNullable(exec.getExitStatus()) : Optional.empty();
         }
     }
 

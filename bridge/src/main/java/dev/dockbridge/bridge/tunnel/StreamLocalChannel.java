@@ -10,6 +10,7 @@ import org.apache.sshd.common.SshException;
 import org.apache.sshd.common.channel.ChannelAsyncOutputStream;
 import org.apache.sshd.common.channel.LocalWindow;
 import org.apache.sshd.common.util.buffer.Buffer;
+import org.apache.sshd.common.io.IoWriteFuture;
 
 /**
  * OpenSSH's {@code direct-streamlocal@openssh.com} channel: a connection to a unix socket on the server.
@@ -64,7 +65,7 @@ final class StreamLocalChannel extends AbstractClientChannel implements TunnelCh
     }
 
     @Override
-    public org.apache.sshd.common.io.IoWriteFuture sendEndOfInput() throws IOException {
+    public IoWriteFuture sendEndOfInput() throws IOException {
         return sendEof();
     }
 

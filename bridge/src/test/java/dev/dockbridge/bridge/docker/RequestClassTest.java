@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
+import org.assertj.core.groups.Tuple;
 
 /**
  * The classifier over requests recorded through DockBridge from the real clients of this machine (docker CLI
@@ -123,10 +124,10 @@ class RequestClassTest {
         for (int chunk = 1; chunk <= stream.length; chunk++) {
             List<Seen> seen = frame(stream, chunk);
             assertThat(seen).as("chunk " + chunk).extracting(Seen::method, Seen::path).containsExactly(
-                    org.assertj.core.groups.Tuple.tuple("HEAD", "/_ping"),
-                    org.assertj.core.groups.Tuple.tuple("POST", "/v1.41/containers/create"),
-                    org.assertj.core.groups.Tuple.tuple("POST", "/v1.41/build?t=x"),
-                    org.assertj.core.groups.Tuple.tuple("GET", "/v1.41/containers/json"));
+                    Tuple.tuple("HEAD", "/_ping"),
+                    Tuple.tuple("POST", "/v1.41/containers/create"),
+                    Tuple.tuple("POST", "/v1.41/build?t=x"),
+                    Tuple.tuple("GET", "/v1.41/containers/json"));
             assertThat(seen.get(0).start()).isZero();
             assertThat(seen.get(0).end()).isEqualTo(ping.length());
             assertThat(seen.get(1).start()).isEqualTo(ping.length());

@@ -14,6 +14,7 @@ import dev.dockbridge.cli.doctor.Doctor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import java.util.Locale;
 
 @Command(name = "doctor", mixinStandardHelpOptions = true, description = {
         "Check the config, the API token, the SSH keys, the docker CLI and context, the daemon, the server and its Docker.",
@@ -38,7 +39,7 @@ public final class DoctorCommand implements Callable<Integer> {
             List<Map<String, Object>> out = checks.stream().map(c -> {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("name", c.name());
-                m.put("outcome", c.outcome().name().toLowerCase(java.util.Locale.ROOT));
+                m.put("outcome", c.outcome().name().toLowerCase(Locale.ROOT));
                 m.put("detail", c.detail());
                 m.put("fix", c.fix());
                 return m;

@@ -22,6 +22,11 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import java.io.File;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
 
 @Command(name = "start", mixinStandardHelpOptions = true, description = {
         "Run the daemon in the foreground (logs to stdout) until Ctrl-C or SIGTERM.",
@@ -65,13 +70,13 @@ public final class StartCommand implements Callable<Integer> {
             }
             ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.to(out.toFile()))
-                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
             pb.environment().putAll(ctx.env());
             child = pb.start();
         } catch (IOException e) {
             throw new UserException(ExitCodes.FAILURE, "cannot start the daemon: " + e.getMessage(), e);
         }
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(120);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         while (!answers(socket)) {
             if (!child.isAlive()) {
                 String said;
@@ -103,7 +108,7 @@ public final class StartCommand implements Callable<Integer> {
     }
 
     private static boolean answers(Path socket) {
-        try (var ch = java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(socket))) {
+        try (var ch = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
             return true;
         } catch (IOException e) {
             return false;
@@ -125,7 +130,7 @@ public final class StartCommand implements Callable<Integer> {
             }
             dev.dockbridge.cli.DaemonLogFile.use(logging, logFile != null ? logFile : dev.dockbridge.cli.DaemonLogFile.of(profile), logFile == null);
             logging.setName("profile=" + profile.name()); // every log line names its profile
-            logging.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).setLevel(ch.qos.logback.classic.Level.INFO);
+            logging.getLogger(Logger.ROOT_LOGGER_NAME).setLevel(ch.qos.logback.classic.Level.INFO);
         }
         DaemonAssembly assembly = new DaemonAssembly(ctx, profile, config);
         DaemonLock lock;

@@ -10,6 +10,8 @@ import dev.dockbridge.cli.ExitCodes;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import java.util.ArrayList;
+import java.util.List;
 
 @Command(name = "status", mixinStandardHelpOptions = true, description = "Show the daemon, its server and its forwards.")
 public final class StatusCommand implements Callable<Integer> {
@@ -25,8 +27,8 @@ public final class StatusCommand implements Callable<Integer> {
         this.ctx = ctx;
     }
 
-    private static java.util.List<String> iterable(JsonNode array) {
-        java.util.List<String> out = new java.util.ArrayList<>();
+    private static List<String> iterable(JsonNode array) {
+        List<String> out = new ArrayList<>();
         array.forEach(n -> out.add(n.asText()));
         return out;
     }

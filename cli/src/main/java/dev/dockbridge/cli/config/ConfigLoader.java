@@ -26,6 +26,10 @@ import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import com.fasterxml.jackson.core.JsonToken;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Locale;
 
 /**
  * Reads {@code config.yaml}: strict about keys and values, every error naming the key (and line) at fault.
@@ -88,10 +92,10 @@ public final class ConfigLoader {
 
     /** Where each key sits in the file, by JSON pointer ({@code /ssh/port}); Jackson reports where it stopped reading. */
     private Map<String, JsonLocation> keyLocations(Path file) {
-        Map<String, JsonLocation> locations = new java.util.HashMap<>();
+        Map<String, JsonLocation> locations = new HashMap<>();
         try (JsonParser p = yaml.getFactory().createParser(file.toFile())) {
             while (p.nextToken() != null) {
-                if (p.currentToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+                if (p.currentToken() == JsonToken.FIELD_NAME) {
                     locations.put(p.getParsingContext().pathAsPointer().toString(), p.currentTokenLocation());
                 }
             }
@@ -135,8 +139,8 @@ public final class ConfigLoader {
 
     private static String valueProblem(JsonMappingException m) {
         if (m instanceof InvalidFormatException f && f.getTargetType() != null && f.getTargetType().isEnum()) {
-            String allowed = java.util.Arrays.stream(f.getTargetType().getEnumConstants())
-                    .map(c -> c.toString().toLowerCase(java.util.Locale.ROOT).replace('_', '-'))
+            String allowed = Arrays.stream(f.getTargetType().getEnumConstants())
+                    .map(c -> c.toString().toLowerCase(Locale.ROOT).replace('_', '-'))
                     .collect(Collectors.joining(", "));
             return "'" + f.getValue() + "' is not one of: " + allowed;
         }

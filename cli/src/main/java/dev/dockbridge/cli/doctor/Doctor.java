@@ -33,6 +33,10 @@ import dev.dockbridge.cli.UserException;
 import dev.dockbridge.cli.config.ConfigException;
 import dev.dockbridge.cli.config.ConfigLoader;
 import dev.dockbridge.cli.config.DockBridgeConfig;
+import java.nio.channels.AsynchronousCloseException;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The checks of {@code dockbridge doctor}, in the order a user would fix things. It never creates or
@@ -60,7 +64,7 @@ public final class Doctor {
             config = new ConfigLoader().load(profile.configFile(), profile.configExplicit(), profile.name());
             checks.add(Check.ok("config", (Files.exists(profile.configFile()) ? profile.configFile() + " is valid" : "no "
                     + profile.configFile() + ", defaults") + " (profile " + profile.name() + ", provider "
-                    + config.provider().name().toLowerCase(java.util.Locale.ROOT) + ")"));
+                    + config.provider().name().toLowerCase(Locale.ROOT) + ")"));
         } catch (ConfigException e) {
             checks.add(Check.fail("config", e.getMessage(), "edit " + profile.configFile() + " (keys and defaults: README, 'Configuration')"));
             checks.add(dockerCli());
@@ -125,7 +129,7 @@ public final class Doctor {
             try {
                 Set<PosixFilePermission> perms = Files.getPosixFilePermissions(f);
                 if (perms.stream().anyMatch(p -> p.name().startsWith("GROUP") || p.name().startsWith("OTHERS"))) {
-                    return Check.fail("ssh keys", f + " can be read by other users (" + java.nio.file.attribute.PosixFilePermissions.toString(perms) + ")",
+                    return Check.fail("ssh keys", f + " can be read by other users (" + PosixFilePermissions.toString(perms) + ")",
                             "chmod 600 " + f);
                 }
             } catch (IOException | UnsupportedOperationException e) {
@@ -202,7 +206,7 @@ public final class Doctor {
             JsonNode version = dockerVersion(socket);
             out.add(Check.ok("remote docker", "Docker " + version.path("Version").asText() + " (API " + version.path("ApiVersion").asText() + ", "
                     + version.path("Os").asText() + "/" + version.path("Arch").asText() + ") through " + socket));
-        } catch (java.nio.channels.AsynchronousCloseException e) {
+        } catch (AsynchronousCloseException e) {
             out.add(Check.fail("remote docker", "GET /version through " + socket + " got no answer within " + DOCKER_TIMEOUT_S + " s",
                     "dockbridge logs" + profileFlag() + " shows why; 'dockbridge stop && dockbridge start --detach' reconnects"));
         } catch (IOException e) {
@@ -241,7 +245,7 @@ public final class Doctor {
     /** {@code GET /version} on the profile's socket; the channel is closed if it takes longer than the timeout. */
     private static JsonNode dockerVersion(Path socket) throws IOException {
         try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-            java.util.concurrent.CompletableFuture.delayedExecutor(DOCKER_TIMEOUT_S, TimeUnit.SECONDS).execute(() -> {
+            CompletableFuture.delayedExecutor(DOCKER_TIMEOUT_S, TimeUnit.SECONDS).execute(() -> {
                 try {
                     ch.close();
                 } catch (IOException ignored) {

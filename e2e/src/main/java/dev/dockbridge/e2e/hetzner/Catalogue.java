@@ -6,6 +6,7 @@ import java.util.Map;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Locale;
 
 /** The simulator's fixed catalogue: locations, server types (x86 and arm), images per architecture, prices. */
 final class Catalogue {
@@ -82,6 +83,6 @@ final class Catalogue {
     }
 
     private static String net(String gross) {
-        return String.format(java.util.Locale.ROOT, "%.4f", Double.parseDouble(gross) / 1.19);
+        return String.format(Locale.ROOT, "%.4f", Double.parseDouble(gross) / 1.19);
     }
 }

@@ -31,6 +31,11 @@ import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
 import mockwebserver3.SocketEffect;
 import okhttp3.HttpUrl;
+import java.io.UncheckedIOException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Base64;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 
 /**
  * A stateful stand-in for the Hetzner Cloud API (shapes, codes and behaviour from
@@ -51,7 +56,7 @@ public final class HetznerSimulator implements AutoCloseable {
     private final ObjectMapper yaml = new YAMLMapper();
     private final String token;
     private final List<TestHost> pool;
-    private final java.util.concurrent.ScheduledThreadPoolExecutor timers = new java.util.concurrent.ScheduledThreadPoolExecutor(2);
+    private final ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(2);
     private final Object lock = new Object();
 
     // state, guarded by lock
@@ -549,7 +554,7 @@ public final class HetznerSimulator implements AutoCloseable {
             try {
                 s.host.useDockerData(null); // the volume keeps its data; the server's own disk is wiped
             } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
+                throw new UncheckedIOException(e);
             }
             s.host.wipeDocker();
             synchronized (lock) {
@@ -952,7 +957,7 @@ public final class HetznerSimulator implements AutoCloseable {
 
     private static String md5(String base64Key) {
         try {
-            byte[] digest = java.security.MessageDigest.getInstance("MD5").digest(java.util.Base64.getDecoder().decode(base64Key));
+            byte[] digest = MessageDigest.getInstance("MD5").digest(Base64.getDecoder().decode(base64Key));
             StringBuilder out = new StringBuilder();
             for (byte b : digest) {
                 if (!out.isEmpty()) {
@@ -961,7 +966,7 @@ public final class HetznerSimulator implements AutoCloseable {
                 out.append(String.format("%02x", b));
             }
             return out.toString();
-        } catch (java.security.NoSuchAlgorithmException | IllegalArgumentException e) {
+        } catch (NoSuchAlgorithmException | IllegalArgumentException e) {
             throw new IllegalArgumentException("invalid public key");
         }
     }

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Predicate;
+import java.util.HashSet;
 
 /**
  * Hetzner's label selector language: {@code k=v}, {@code k==v}, {@code k!=v}, {@code k}, {@code !k},
@@ -80,7 +81,7 @@ final class LabelSelector {
 
     private static Set<String> values(String t) {
         String inner = t.substring(t.indexOf('(') + 1, t.lastIndexOf(')'));
-        Set<String> values = new java.util.HashSet<>();
+        Set<String> values = new HashSet<>();
         for (String v : inner.split(",")) {
             values.add(v.strip());
         }

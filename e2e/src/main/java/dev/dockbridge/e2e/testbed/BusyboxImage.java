@@ -3,6 +3,7 @@ package dev.dockbridge.e2e.testbed;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 
 /** A build context for a tiny image without a registry: {@code FROM scratch} plus Debian's static busybox. */
 public final class BusyboxImage {
@@ -14,7 +15,7 @@ public final class BusyboxImage {
     /** Writes the Dockerfile and busybox into {@code dir} and returns it. */
     public static Path context(Path dir) throws IOException {
         Files.createDirectories(dir);
-        Files.copy(Path.of(BUSYBOX), dir.resolve("busybox"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(Path.of(BUSYBOX), dir.resolve("busybox"), StandardCopyOption.REPLACE_EXISTING);
         Files.writeString(dir.resolve("Dockerfile"), """
                 FROM scratch
                 COPY busybox /bin/busybox

@@ -8,6 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.io.File;
+import java.nio.file.Files;
 
 /** Runs a command to completion with a time limit and captures its output. */
 public final class Cmd {
@@ -41,12 +43,12 @@ public final class Cmd {
         ProcessBuilder pb = new ProcessBuilder(new ArrayList<>(command));
         pb.environment().putAll(env);
         try {
-            Path out = java.nio.file.Files.createTempFile("cmd", ".out");
-            Path err = java.nio.file.Files.createTempFile("cmd", ".err");
+            Path out = Files.createTempFile("cmd", ".out");
+            Path err = Files.createTempFile("cmd", ".err");
             try {
                 pb.redirectOutput(out.toFile()).redirectError(err.toFile());
                 if (stdin == null) {
-                    pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+                    pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
                 }
                 Process p = pb.start();
                 if (stdin != null) {
@@ -62,8 +64,8 @@ public final class Cmd {
                 }
                 return new Result(p.exitValue(), read(out), read(err));
             } finally {
-                java.nio.file.Files.deleteIfExists(out);
-                java.nio.file.Files.deleteIfExists(err);
+                Files.deleteIfExists(out);
+                Files.deleteIfExists(err);
             }
         } catch (IOException e) {
             throw new IllegalStateException("cannot run " + command + ": " + e.getMessage(), e);
@@ -74,6 +76,6 @@ public final class Cmd {
     }
 
     private static String read(Path p) throws IOException {
-        return new String(java.nio.file.Files.readAllBytes(p), StandardCharsets.UTF_8);
+        return new String(Files.readAllBytes(p), StandardCharsets.UTF_8);
     }
 }

@@ -5,6 +5,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.time.Duration;
+import java.util.Map;
 
 /**
  * The local stand-in for remote machines: namespace hosts with real dockerd and sshd, a client key they all
@@ -52,7 +54,7 @@ public final class TestBed implements AutoCloseable {
     private static void preflight() {
         List<String> missing = new ArrayList<>();
         for (String tool : List.of("ip", "nsenter", "dockerd", "/usr/sbin/sshd", "ssh-keygen", "docker")) {
-            if (!Cmd.exec(java.time.Duration.ofSeconds(10), java.util.Map.of(), null, "sh", "-c", "command -v " + tool).ok()) {
+            if (!Cmd.exec(Duration.ofSeconds(10), Map.of(), null, "sh", "-c", "command -v " + tool).ok()) {
                 missing.add(tool);
             }
         }

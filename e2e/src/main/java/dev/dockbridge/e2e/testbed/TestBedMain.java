@@ -6,6 +6,10 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 
 import dev.dockbridge.e2e.hetzner.HetznerSimulator;
+import java.nio.file.StandardCopyOption;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
 
 /**
  * The test bed from a shell (the README's demo, the benchmarks):
@@ -46,13 +50,13 @@ public final class TestBedMain {
 
     private static void simulate(Path dir, String prefix, int hosts) throws Exception {
         TestBed bed = TestBed.start(dir, prefix, hosts);
-        List<TestHost> pool = new java.util.ArrayList<>();
+        List<TestHost> pool = new ArrayList<>();
         for (int i = 1; i <= hosts; i++) {
             pool.add(bed.host(i));
         }
-        String token = "demo-" + Long.toHexString(new java.security.SecureRandom().nextLong());
+        String token = "demo-" + Long.toHexString(new SecureRandom().nextLong());
         HetznerSimulator sim = new HetznerSimulator(token, pool);
-        sim.bootDelay(java.time.Duration.ofMillis(Long.getLong("dockbridge.sim.boot_delay_ms", 1000)));
+        sim.bootDelay(Duration.ofMillis(Long.getLong("dockbridge.sim.boot_delay_ms", 1000)));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             sim.close();
@@ -61,7 +65,7 @@ public final class TestBedMain {
         }));
         Path env = dir.resolve("sim.env");
         Files.writeString(env.resolveSibling("sim.env.tmp"), "HCLOUD_ENDPOINT=" + sim.endpoint() + "\nHCLOUD_TOKEN=" + token + "\n");
-        Files.move(env.resolveSibling("sim.env.tmp"), env, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Files.move(env.resolveSibling("sim.env.tmp"), env, StandardCopyOption.ATOMIC_MOVE);
         System.out.println("Hetzner simulator at " + sim.endpoint() + " with " + hosts + " server slot(s); stop with SIGTERM");
         stopped.await();
     }

@@ -13,6 +13,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.io.File;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /**
  * A "remote host" on this machine: a network namespace reached over a veth pair, with its own dockerd and
@@ -82,7 +89,7 @@ public final class TestHost {
     void create() throws IOException {
         destroy(); // leftovers of an earlier run that died
         // the addresses depend on the index only: another test bed (another prefix) still up would take the traffic
-        String taken = Cmd.exec(Duration.ofSeconds(10), java.util.Map.of(), null, "ip", "-o", "route", "show", "198.18." + index + ".0/30").stdout().strip();
+        String taken = Cmd.exec(Duration.ofSeconds(10), Map.of(), null, "ip", "-o", "route", "show", "198.18." + index + ".0/30").stdout().strip();
         if (!taken.isEmpty()) {
             throw new IllegalStateException("198.18." + index + ".0/30 is already routed (" + taken + "): another test bed is up; take it down "
                     + "(java ... TestBedMain down, or: ip netns del <prefix>-h" + index + ")");
@@ -102,7 +109,7 @@ public final class TestHost {
     }
 
     private static void run(List<String> command) {
-        Cmd.Result r = Cmd.exec(Duration.ofSeconds(30), java.util.Map.of(), null, command);
+        Cmd.Result r = Cmd.exec(Duration.ofSeconds(30), Map.of(), null, command);
         if (!r.ok()) {
             throw new IllegalStateException(command + " failed: " + r.describe());
         }
@@ -144,7 +151,7 @@ public final class TestHost {
         new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(dir.resolve("dockerd.log").toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .start();
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (!dockerAnswers()) {
@@ -247,7 +254,7 @@ public final class TestHost {
      * a crashed or deleted machine would; the listening sshd is left to {@link #stopSshd}.
      */
     public void killSshSessions() {
-        String pids = Cmd.exec(Duration.ofSeconds(10), java.util.Map.of(), null, "ip", "netns", "pids", name).stdout();
+        String pids = Cmd.exec(Duration.ofSeconds(10), Map.of(), null, "ip", "netns", "pids", name).stdout();
         for (String pid : pids.split("\\s+")) {
             if (pid.isBlank()) {
                 continue;
@@ -255,7 +262,7 @@ public final class TestHost {
             try {
                 String comm = Files.readString(Path.of("/proc", pid, "comm")).strip();
                 if (comm.equals("sshd")) {
-                    Cmd.exec(Duration.ofSeconds(10), java.util.Map.of(), null, "kill", "-9", pid);
+                    Cmd.exec(Duration.ofSeconds(10), Map.of(), null, "kill", "-9", pid);
                 }
             } catch (IOException e) {
                 // already gone
@@ -270,15 +277,15 @@ public final class TestHost {
 
     /** Adds a client public key (OpenSSH one-line format) to the host's authorized keys. */
     public void authorize(String publicKeyLine) throws IOException {
-        Files.writeString(authorizedKeys(), publicKeyLine.strip() + "\n", java.nio.file.StandardOpenOption.APPEND);
+        Files.writeString(authorizedKeys(), publicKeyLine.strip() + "\n", StandardOpenOption.APPEND);
     }
 
     /** Replaces the sshd host key (what cloud-init's {@code ssh_keys:} does on a real server). */
     public void installHostKey(String privatePem, String publicLine) throws IOException {
         Path key = dir.resolve("ssh_host_ed25519_key");
         Files.deleteIfExists(key);
-        Files.createFile(key, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+        Files.createFile(key, PosixFilePermissions.asFileAttribute(
+                PosixFilePermissions.fromString("rw-------")));
         Files.writeString(key, privatePem.endsWith("\n") ? privatePem : privatePem + "\n");
         Files.writeString(hostPublicKey(), publicLine.strip() + "\n");
     }
@@ -291,7 +298,7 @@ public final class TestHost {
     }
 
     /** Replaces the authorized keys of root. */
-    public void setAuthorizedKeys(java.util.List<String> publicKeyLines) throws IOException {
+    public void setAuthorizedKeys(List<String> publicKeyLines) throws IOException {
         StringBuilder text = new StringBuilder();
         publicKeyLines.forEach(k -> text.append(k.strip()).append('\n'));
         Files.writeString(authorizedKeys(), text);
@@ -299,7 +306,7 @@ public final class TestHost {
 
     /** Removes every container, image, volume and network from the host's engine (a deleted server's disk is gone). */
     public void wipeDocker() {
-        java.util.Map<String, String> env = java.util.Map.of("DOCKER_HOST", "unix://" + dockerSocket());
+        Map<String, String> env = Map.of("DOCKER_HOST", "unix://" + dockerSocket());
         String ids = Cmd.exec(Duration.ofSeconds(60), env, null, "docker", "ps", "-aq").stdout().strip();
         if (!ids.isEmpty()) {
             List<String> rm = new ArrayList<>(List.of("docker", "rm", "-f"));
@@ -319,24 +326,24 @@ public final class TestHost {
 
     void destroy() {
         keepLogs();
-        try (var files = Files.exists(dir) ? Files.list(dir) : java.util.stream.Stream.<Path>empty()) {
+        try (var files = Files.exists(dir) ? Files.list(dir) : Stream.<Path>empty()) {
             files.filter(p -> p.getFileName().toString().startsWith("sshd_") && p.toString().endsWith(".pid")).forEach(TestHost::kill);
         } catch (IOException e) {
             // nothing to stop
         }
         kill(dir.resolve("dockerd.pid"));
-        Cmd.exec(Duration.ofSeconds(10), java.util.Map.of(), null, "ip", "link", "del", vethOutside());
-        Cmd.exec(Duration.ofSeconds(10), java.util.Map.of(), null, "ip", "netns", "del", name);
-        Cmd.exec(Duration.ofSeconds(60), java.util.Map.of(), null, "rm", "-rf", dir.toString());
+        Cmd.exec(Duration.ofSeconds(10), Map.of(), null, "ip", "link", "del", vethOutside());
+        Cmd.exec(Duration.ofSeconds(10), Map.of(), null, "ip", "netns", "del", name);
+        Cmd.exec(Duration.ofSeconds(60), Map.of(), null, "rm", "-rf", dir.toString());
     }
 
     /** The host's sshd and dockerd logs outlive the test bed, in target/testbed-logs (why a session ended is there). */
     private void keepLogs() {
         Path keep = Path.of("target", "testbed-logs", name);
-        try (var files = Files.exists(dir) ? Files.list(dir) : java.util.stream.Stream.<Path>empty()) {
+        try (var files = Files.exists(dir) ? Files.list(dir) : Stream.<Path>empty()) {
             Files.createDirectories(keep);
             for (Path f : files.filter(p -> p.getFileName().toString().endsWith(".log")).toList()) {
-                Files.copy(f, keep.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                Files.copy(f, keep.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
             }
         } catch (IOException e) {
             // logs are a help, not a requirement
@@ -351,10 +358,10 @@ public final class TestHost {
             long pid = Long.parseLong(Files.readString(pidFile).strip());
             ProcessHandle.of(pid).ifPresent(p -> {
                 // a dockerd frozen by the test bed's 'systemctl stop' would not see SIGTERM until it runs again
-                Cmd.exec(Duration.ofSeconds(10), java.util.Map.of(), null, "kill", "-CONT", String.valueOf(pid));
+                Cmd.exec(Duration.ofSeconds(10), Map.of(), null, "kill", "-CONT", String.valueOf(pid));
                 p.destroy();
                 try {
-                    p.onExit().get(20, java.util.concurrent.TimeUnit.SECONDS);
+                    p.onExit().get(20, TimeUnit.SECONDS);
                 } catch (Exception e) {
                     p.destroyForcibly();
                 }

@@ -34,6 +34,8 @@ import dev.dockbridge.hetzner.Image;
 import dev.dockbridge.hetzner.Server;
 import dev.dockbridge.hetzner.ServerType;
 import dev.dockbridge.hetzner.SshKey;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
 
 /**
  * Hetzner Cloud servers, owned by labels ({@code managed-by=dockbridge}, {@code dockbridge/profile=P}):
@@ -101,7 +103,7 @@ public final class HetznerHostProvider implements HostProvider {
                     volumePrice = api.volumePrice().orElse(null);
                 }
             }
-            List<ProvisionedHost> found = new java.util.ArrayList<>();
+            List<ProvisionedHost> found = new ArrayList<>();
             for (Server s : api.listServers(labelSelector()).stream()
                     .filter(s -> !"deleting".equals(s.status()))
                     .sorted(Comparator.comparing((Server s) -> !"running".equals(s.status()))
@@ -384,7 +386,7 @@ public final class HetznerHostProvider implements HostProvider {
         SshTarget target = new SshTarget(s.ipv4(), 22, "root", clientKey.pair(), "the DockBridge key of profile " + settings.profile(),
                 new PinnedHostKey(hostKey.pair().getPublic()), settings.connectTimeout(), settings.keepaliveInterval(),
                 settings.keepaliveMaxMisses(), settings.reconnectWait());
-        Instant created = s.created() == null ? null : java.time.OffsetDateTime.parse(s.created()).toInstant();
+        Instant created = s.created() == null ? null : OffsetDateTime.parse(s.created()).toInstant();
         return new ProvisionedHost(String.valueOf(s.id()), s.name(), target, created, s.typeName(), s.locationName(), booting, s.status());
     }
 
