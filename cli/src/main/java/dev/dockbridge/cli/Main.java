@@ -5,6 +5,7 @@ import java.lang.reflect.Constructor;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Set;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
@@ -15,6 +16,10 @@ import java.io.IOException;
 
 /** Entry point: builds the command line and maps every failure to one line on stderr and an exit code. */
 public final class Main {
+    private static final Set<String> ROOT_ONLY = Set.of("--version", "-V");
+    /** Subcommands that look at the whole tree. */
+    private static final Set<String> NEED_ALL = Set.of("help", "completion");
+
     private Main() {
     }
 
@@ -34,12 +39,29 @@ public final class Main {
 
     /** Runs one command in-process; tests use this seam with captured streams. */
     public static int run(CliContext ctx, String... args) {
-        return commandLine(ctx).execute(args);
+        return commandLine(ctx, args).execute(args);
     }
 
+    /** The full command tree, as help and completion see it. */
     static CommandLine commandLine(CliContext ctx) {
+        return commandLine(ctx, "help");
+    }
+
+    /** The root command with the subcommand {@code args} name, or with all of them where no single one is named. */
+    static CommandLine commandLine(CliContext ctx, String... args) {
         DockBridgeCommand root = new DockBridgeCommand();
-        CommandLine cl = new CommandLine(root, new ContextFactory(ctx));
+        ContextFactory factory = new ContextFactory(ctx);
+        CommandLine cl = new CommandLine(root, factory);
+        if (args.length == 1 && ROOT_ONLY.contains(args[0])) {
+            // the version needs no subcommand
+        } else {
+            String named = subcommandNamed(args);
+            if (named == null || NEED_ALL.contains(named)) {
+                DockBridgeCommand.SUBCOMMANDS.forEach((name, type) -> cl.addSubcommand(name, new CommandLine(type, factory)));
+            } else {
+                cl.addSubcommand(named, new CommandLine(DockBridgeCommand.SUBCOMMANDS.get(named), factory));
+            }
+        }
         cl.setOut(ctx.out());
         cl.setErr(ctx.err());
         cl.setExecutionStrategy(parsed -> {
@@ -48,7 +70,7 @@ public final class Main {
             }
             return new CommandLine.RunLast().execute(parsed);
         });
-        cl.setParameterExceptionHandler((ex, args) -> {
+        cl.setParameterExceptionHandler((ex, given) -> {
             ctx.err().println("dockbridge: " + ex.getMessage());
             CommandLine.UnmatchedArgumentException.printSuggestions(ex, ctx.err());
             ctx.err().println("Run '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help' for usage.");
@@ -69,6 +91,19 @@ public final class Main {
             return ExitCodes.FAILURE;
         });
         return cl;
+    }
+
+    /**
+     * The subcommand the arguments run: the first that is not an option. Null for none (the root's help), and for a
+     * name that is no subcommand (the parser then suggests the nearest).
+     */
+    private static String subcommandNamed(String... args) {
+        for (String arg : args) {
+            if (!arg.startsWith("-")) {
+                return DockBridgeCommand.SUBCOMMANDS.containsKey(arg) ? arg : null;
+            }
+        }
+        return null;
     }
 
     /** Gives commands the {@link CliContext} through their constructor. */

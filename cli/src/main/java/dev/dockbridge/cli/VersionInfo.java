@@ -16,6 +16,17 @@ public final class VersionInfo implements IVersionProvider {
         return "true".equals(p.getProperty("dirty")) ? commit + ", with local changes" : commit;
     }
 
+    /** Which Java runs DockBridge, as the launcher found it: its own runtime, JAVA_HOME or the PATH. */
+    private static String runtime() {
+        String vendor = System.getProperty("java.vendor", "unknown vendor");
+        return switch (System.getProperty("dockbridge.runtime", "")) {
+            case "bundled" -> "bundled runtime, " + vendor;
+            case "JAVA_HOME" -> "JAVA_HOME " + System.getProperty("java.home") + ", " + vendor;
+            case "PATH" -> System.getProperty("java.home") + " from the PATH, " + vendor;
+            default -> System.getProperty("java.home") + ", " + vendor;
+        };
+    }
+
     @Override
     public String[] getVersion() throws IOException {
         Properties p = new Properties();
@@ -26,7 +37,8 @@ public final class VersionInfo implements IVersionProvider {
         }
         return new String[] {
             "dockbridge " + p.getProperty("version", "unknown") + " (commit " + commit(p) + ")",
-            "java " + System.getProperty("java.version") + " on " + System.getProperty("os.name") + " " + System.getProperty("os.arch")
+            "java " + System.getProperty("java.version") + " (" + runtime() + ") on " + System.getProperty("os.name") + " "
+                    + System.getProperty("os.arch")
         };
     }
 }

@@ -7,12 +7,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
+import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
 import dev.dockbridge.bridge.daemon.BridgeDaemon;
 import dev.dockbridge.bridge.daemon.DaemonLock;
 import dev.dockbridge.bridge.host.ProviderException;
 import dev.dockbridge.cli.CliContext;
 import dev.dockbridge.cli.DaemonAssembly;
+import dev.dockbridge.cli.DaemonLogFile;
+import dev.dockbridge.cli.Main;
+import dev.dockbridge.cli.TerminalSignals;
 import dev.dockbridge.cli.DockerContext;
 import dev.dockbridge.cli.ExitCodes;
 import dev.dockbridge.cli.Profile;
@@ -49,7 +53,20 @@ public final class StartCommand implements Callable<Integer> {
         this.ctx = ctx;
     }
 
-    /** Starts this command again in its own session, without --detach, and waits for its socket. */
+    /**
+     * The launcher this command was started by (it holds the daemon's JVM options), or this JVM's java and class
+     * path where there is none (run from an IDE or a test).
+     */
+    private List<String> daemonCommand() {
+        String launcher = ctx.env().get("DOCKBRIDGE_LAUNCHER");
+        if (launcher != null && Files.isExecutable(Path.of(launcher))) {
+            return List.of(launcher);
+        }
+        return List.of(ProcessHandle.current().info().command().orElse("java"), "-XX:+UseSerialGC", "-cp",
+                System.getProperty("java.class.path"), Main.class.getName());
+    }
+
+    /** Starts this command again in the background, without --detach, and waits for its socket. */
     private int detach(Profile profile, DockBridgeConfig config) throws InterruptedException {
         Path socket = DaemonAssembly.dockerSocket(ctx, profile, config);
         Path out;
@@ -57,14 +74,8 @@ public final class StartCommand implements Callable<Integer> {
         try {
             profile.ensureStateDir();
             out = profile.stateDir().resolve("daemon.out");
-            List<String> command = new ArrayList<>();
-            if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
-                command.add("/usr/bin/setsid"); // its own session: closing this terminal does not stop it
-            }
-            command.add(ProcessHandle.current().info().command().orElse("java"));
-            command.addAll(List.of("-XX:+UseSerialGC", "-Xss512k", "-cp", System.getProperty("java.class.path"),
-                    dev.dockbridge.cli.Main.class.getName(), "start", "--profile", profile.name(),
-                    "--log-file", dev.dockbridge.cli.DaemonLogFile.of(profile).toString()));
+            List<String> command = new ArrayList<>(daemonCommand());
+            command.addAll(List.of("start", "--profile", profile.name(), "--log-file", DaemonLogFile.of(profile).toString()));
             if (profile.configExplicit()) {
                 command.addAll(List.of("--config", profile.configFile().toAbsolutePath().toString()));
             }
@@ -128,9 +139,13 @@ public final class StartCommand implements Callable<Integer> {
             } catch (IOException e) {
                 throw new UserException(ExitCodes.FAILURE, "cannot create " + profile.stateDir() + ": " + e.getMessage(), e);
             }
-            dev.dockbridge.cli.DaemonLogFile.use(logging, logFile != null ? logFile : dev.dockbridge.cli.DaemonLogFile.of(profile), logFile == null);
+            DaemonLogFile.use(logging, logFile != null ? logFile : DaemonLogFile.of(profile), logFile == null);
             logging.setName("profile=" + profile.name()); // every log line names its profile
-            logging.getLogger(Logger.ROOT_LOGGER_NAME).setLevel(ch.qos.logback.classic.Level.INFO);
+            logging.getLogger(Logger.ROOT_LOGGER_NAME).setLevel(Level.INFO);
+        }
+        if (logFile != null) {
+            // detached: closing the terminal or a Ctrl-C meant for the shell must not stop it ('dockbridge stop' does)
+            TerminalSignals.ignore();
         }
         DaemonAssembly assembly = new DaemonAssembly(ctx, profile, config);
         DaemonLock lock;
