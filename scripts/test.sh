@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Runs the whole suite: unit tests, then the end-to-end tests on the local test bed
 # (network-namespace hosts with a real sshd and dockerd, driven by the real docker CLI).
-# Needs root on Debian; installs its packages itself.
+# Then the release packages: built (scripts/package.sh), installed and run as a user would
+# (scripts/package-test.sh). Needs root on Debian; installs its packages itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh chromium zsh   # chromium: the browser test of port forwards; zsh: the completion test
+bash scripts/install-deps.sh chromium zsh shellcheck   # chromium: the browser test of port forwards; zsh: the completion test
 ./mvnw -B -ntp verify "$@"
+bash scripts/package.sh --no-build
+bash scripts/package-test.sh

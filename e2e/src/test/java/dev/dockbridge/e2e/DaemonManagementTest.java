@@ -85,6 +85,15 @@ class DaemonManagementTest {
             assertThat(version.exitCode()).as(version.describe()).isZero();
             assertThat(Files.readString(home.resolve("default/daemon.log"))).contains("docker socket listening");
 
+            // the terminal it was started from closes, or a Ctrl-C meant for the shell: the daemon stays (no setsid)
+            Cmd.exec(Duration.ofSeconds(10), Map.of(), null, "kill", "-HUP", Long.toString(pid));
+            Cmd.exec(Duration.ofSeconds(10), Map.of(), null, "kill", "-INT", Long.toString(pid));
+            Thread.sleep(1000);
+            assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).as("alive after SIGHUP and SIGINT").isTrue();
+            Cmd.Result again = Cmd.exec(Duration.ofSeconds(60), env, null, "docker", "--context", "dockbridge", "version",
+                    "--format", "{{.Server.Version}}");
+            assertThat(again.exitCode()).as(again.describe()).isZero();
+
             Cmd.Result stop = DockBridgeProcess.run(home, env, Duration.ofSeconds(60), "stop");
             assertThat(stop.exitCode()).as(stop.describe()).isZero();
             assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();

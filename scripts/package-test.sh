@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Tests the release artifacts in dist/ (bash scripts/package.sh) as a user gets them, on the local test bed:
+#  - the launcher and install.sh pass shellcheck and run under dash;
+#  - the .deb installs with dpkg -i, and the installed /usr/bin/dockbridge (its own runtime) runs end to end:
+#    --version, doctor, start --detach, docker build and run, a forwarded port, stop; dpkg -r leaves none of
+#    its files behind;
+#  - the tarball without a runtime, installed with install.sh into an empty folder, runs the same flow with
+#    Debian's Java 17 and with a Temurin 25 JDK; with JAVA_HOME at a Java 11, the launcher says what to
+#    install in one line and exits 1.
+# Run as root on Debian, after scripts/package.sh and a build of the e2e module (the test bed).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+dist=$root/dist
+bash scripts/install-deps.sh shellcheck curl
+
+fail() { echo "package-test: FAILED: $*" >&2; exit 1; }
+step() { echo "== package-test: $*"; }
+
+deb=''
+plain=''
+for f in "$dist"/dockbridge_*_amd64.deb; do [ -f "$f" ] && deb=$f; done
+for f in "$dist"/dockbridge-*.tar.gz; do case $f in *-linux-x64.tar.gz) ;; *) [ -f "$f" ] && plain=$f ;; esac; done
+if [ -z "$deb" ] || [ -z "$plain" ]; then fail "no packages in $dist: run bash scripts/package.sh first"; fi
+(cd "$dist" && sha256sum --check --quiet sha256sums.txt) || fail "sha256sums.txt does not match the artifacts"
+
+step "shellcheck and dash"
+shellcheck -s sh cli/src/main/dist/bin/dockbridge scripts/dist/install.sh || fail "shellcheck"
+shellcheck -x scripts/package.sh scripts/package-test.sh || fail "shellcheck"
+
+# shellcheck source=scripts/testbed.sh
+. scripts/testbed.sh
+work=/tmp/dbpkg
+rm -rf "$work" && mkdir -p "$work"
+fresh_testbed dbpkg "$work/bed" 1
+config=$work/bed/config.yaml
+mkdir -p "$work/image" && cp /bin/busybox "$work/image/busybox"
+printf 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox","--install","-s","/bin"]\nRUN mkdir -p /www && echo hello-from-the-package > /www/index.html\n' \
+  >"$work/image/Dockerfile"
+
+# flow NAME DOCKBRIDGE [ENV=VALUE...]: the user's first session with an installed DockBridge
+flow() {
+  local name=$1 db=$2; shift 2
+  local home=$work/$name
+  mkdir -p "$home"
+  local -a env=(env "DOCKBRIDGE_HOME=$home/state" "XDG_CACHE_HOME=$home/cache" "DOCKER_CONFIG=$home/docker-config" "$@")
+  step "$name: --version"
+  "${env[@]}" "$db" --version | tee "$home/version.txt"
+  grep -q '^dockbridge ' "$home/version.txt" || fail "$name: --version"
+  step "$name: start --detach"
+  "${env[@]}" "$db" start --detach --config "$config" || fail "$name: start --detach"
+  step "$name: doctor"
+  "${env[@]}" "$db" doctor --config "$config" || fail "$name: doctor"
+  local sock=$home/state/default/docker.sock
+  "${env[@]}" DOCKER_HOST="unix://$sock" docker build -q -t dbpkg "$work/image" >/dev/null || fail "$name: docker build"
+  local out
+  out=$("${env[@]}" DOCKER_HOST="unix://$sock" docker run --rm dbpkg echo "ran through $name") || fail "$name: docker run"
+  [ "$out" = "ran through $name" ] || fail "$name: docker run printed '$out'"
+  step "$name: a published port, fetched from localhost"
+  "${env[@]}" DOCKER_HOST="unix://$sock" docker run -d --name web -p 18231:8080 dbpkg httpd -f -p 8080 -h /www >/dev/null \
+    || fail "$name: docker run -p"
+  local page=
+  for _ in $(seq 100); do
+    page=$(curl -fsS --max-time 2 http://127.0.0.1:18231/ 2>/dev/null) && break
+    sleep 0.2
+  done
+  [ "$page" = hello-from-the-package ] || fail "$name: http://127.0.0.1:18231/ answered '$page'"
+  "${env[@]}" DOCKER_HOST="unix://$sock" docker rm -f web >/dev/null
+  step "$name: stop"
+  "${env[@]}" "$db" stop || fail "$name: stop"
+  [ ! -S "$sock" ] || fail "$name: the socket is still there after stop"
+}
+
+step "the .deb"
+dpkg -r dockbridge >/dev/null 2>&1 || true
+dpkg -i "$deb" >/dev/null || fail "dpkg -i $deb"
+[ "$(readlink -f /usr/bin/dockbridge)" = /usr/lib/dockbridge/bin/dockbridge ] || fail "/usr/bin/dockbridge"
+dpkg-query -W -f='${Depends}\n' dockbridge | grep -qx 'libc6 (>= 2.17)' || fail "the .deb depends on more than libc"
+flow deb /usr/bin/dockbridge
+grep -q "bundled runtime" "$work/deb/version.txt" || fail "the .deb does not run its own runtime"
+[ -f /usr/share/bash-completion/completions/dockbridge ] || fail "no bash completion"
+files=$(dpkg-query -L dockbridge | while read -r f; do if [ -f "$f" ] || [ -L "$f" ]; then echo "$f"; fi; done)
+[ -n "$files" ] || fail "dpkg-query -L lists no files"
+dpkg -r dockbridge >/dev/null || fail "dpkg -r"
+left=$(for f in $files; do if [ -e "$f" ] || [ -L "$f" ]; then echo "$f"; fi; done)
+[ -z "$left" ] || fail "dpkg -r left files behind: $left"
+[ ! -e /usr/lib/dockbridge ] || fail "dpkg -r left /usr/lib/dockbridge"
+
+step "the tarball without a runtime, installed with install.sh into an empty folder"
+prefix=$work/prefix
+mkdir -p "$work/download" && cp "$plain" "$dist/sha256sums.txt" "$dist/install.sh" "$work/download/"
+dash "$work/download/install.sh" --prefix "$prefix" | tee "$work/install.txt"
+grep -q "Put it on your PATH" "$work/install.txt" || fail "install.sh did not say how to put it on the PATH"
+[ ! -e "$prefix/lib/dockbridge/runtime" ] || fail "the plain tarball has a runtime"
+flow java17 "$prefix/bin/dockbridge" JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64
+grep -q "java 17" "$work/java17/version.txt" || fail "not run by Java 17"
+temurin=
+for d in /usr/lib/jvm/temurin-25*; do [ -x "$d/bin/java" ] && temurin=$d; done
+[ -n "$temurin" ] || fail "no Temurin 25 JDK under /usr/lib/jvm"
+flow java25 "$prefix/bin/dockbridge" JAVA_HOME="$temurin"
+grep -q "java 25" "$work/java25/version.txt" || fail "not run by Java 25"
+ls "$work/java25/cache/dockbridge/"aot-*.aot >/dev/null 2>&1 || sleep 5
+ls "$work/java25/cache/dockbridge/"aot-*.aot >/dev/null 2>&1 || fail "no ahead-of-time cache made on Java 25"
+
+step "a Java that is too old"
+mkdir -p "$work/java11/bin"
+cat >"$work/java11/bin/java" <<'STUB'
+#!/bin/sh
+echo 'openjdk version "11.0.22" 2024-01-16' >&2
+echo 'OpenJDK Runtime Environment (build 11.0.22+7-post-Debian-1deb11u1)' >&2
+echo 'OpenJDK 64-Bit Server VM (build 11.0.22+7-post-Debian-1deb11u1, mixed mode, sharing)' >&2
+STUB
+chmod +x "$work/java11/bin/java"
+rc=0
+JAVA_HOME=$work/java11 dash "$prefix/bin/dockbridge" status >"$work/old.out" 2>"$work/old.err" || rc=$?
+[ $rc = 1 ] || fail "with Java 11 the launcher exited $rc, not 1"
+[ "$(wc -l <"$work/old.err")" = 1 ] || fail "with Java 11 the launcher said more than one line: $(cat "$work/old.err")"
+grep -q "is Java 11.0.22. DockBridge needs Java 17 or newer: install one" "$work/old.err" || fail "message: $(cat "$work/old.err")"
+cat "$work/old.err"
+dash "$prefix/lib/dockbridge/install.sh" --help >/dev/null 2>&1 || true
+dash "$work/download/install.sh" --prefix "$prefix" --uninstall >/dev/null
+if [ -e "$prefix/bin/dockbridge" ] || [ -e "$prefix/lib/dockbridge" ]; then fail "install.sh --uninstall left files"; fi
+step "all passed"
