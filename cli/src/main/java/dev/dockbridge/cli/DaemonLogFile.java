@@ -3,7 +3,6 @@ package dev.dockbridge.cli;
 import java.nio.file.Path;
 
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.rolling.FixedWindowRollingPolicy;
 import ch.qos.logback.core.rolling.RollingFileAppender;
@@ -38,13 +37,9 @@ public final class DaemonLogFile {
         trigger.setContext(logging);
         trigger.setMaxFileSize(FileSize.valueOf("10MB"));
         trigger.start();
-        PatternLayoutEncoder encoder = new PatternLayoutEncoder();
-        encoder.setContext(logging);
-        encoder.setPattern("%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level [%contextName] %msg%n");
-        encoder.start();
         appender.setRollingPolicy(rolling);
         appender.setTriggeringPolicy(trigger);
-        appender.setEncoder(encoder);
+        appender.setEncoder(LogSetup.encoder(logging));
         appender.start();
         var root = logging.getLogger(Logger.ROOT_LOGGER_NAME);
         if (!keepConsole) {
