@@ -5,11 +5,14 @@
 #   bundled    today's launcher with its own runtime (the linux-x64 tarball: jlink of JDK 25)
 # Each: RSS idle with the server ready and five forwards (median of 5 samples), the peak while 1 GiB goes
 # through a forward (and its rate), the peak with 1,000 connections open on the Docker socket.
+# TRY_OPTS="..." adds a row: today's launcher on Java 17 with those JVM options added; ROUNDS (default 3).
 # Targets (issue 16): idle <= 100 MiB, under load <= 160 MiB, throughput as before. Run as root on Debian.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh python3 curl >/dev/null
-[ -f e2e/target/classpath.txt ] && [ -x cli/target/dockbridge/dockbridge/bin/dockbridge ] || ./mvnw -q -B -ntp -DskipTests install
+if [ ! -f e2e/target/classpath.txt ] || [ ! -x cli/target/dockbridge/dockbridge/bin/dockbridge ]; then
+  ./mvnw -q -B -ntp -DskipTests install
+fi
 ls dist/dockbridge-*-linux-x64.tar.gz >/dev/null 2>&1 || bash scripts/package.sh --no-build >/dev/null
 
 . scripts/testbed.sh
@@ -85,22 +88,28 @@ PY
 }
 
 : >"$dir/results.txt"
-for round in 1 2 3; do
+for round in $(seq "${ROUNDS:-3}"); do
   measure before "$java17" -XX:+UseSerialGC -Xss512k -cp "$app/lib/*" dev.dockbridge.cli.Main
   measure java17 env JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64 "$app/bin/dockbridge"
   measure bundled "$bundled"
+  if [ -n "${TRY_OPTS:-}" ]; then
+    measure try env JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64 DOCKBRIDGE_JAVA_OPTS="$TRY_OPTS" "$app/bin/dockbridge"
+  fi
   echo "round $round done" >&2
 done
 
-python3 - "$dir/results.txt" <<'PY'
+python3 - "$dir/results.txt" "${TRY_OPTS:-}" <<'PY'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
-names = {"before": "before (java 17, -Xss512k only)", "java17": "launcher, Debian Java 17", "bundled": "launcher, bundled runtime (JDK 25)"}
+names = {"before": "before (java 17, -Xss512k only)", "java17": "launcher, Debian Java 17", "bundled": "launcher, bundled runtime (JDK 25)",
+         "try": f"launcher, Java 17, plus {sys.argv[2]}"}
 print("Medians of 3 rounds; RSS in MiB\n")
 print("| daemon | idle, ready, 5 forwards | peak, 1 GiB through a forward | MiB/s | peak, 1,000 connections |")
 print("|---|---|---|---|---|")
-for n in ["before", "java17", "bundled"]:
+for n in ["before", "java17", "bundled", "try"]:
     r = [x for x in rows if x[0] == n]
+    if not r:
+        continue
     med = lambda i: statistics.median(int(x[i]) for x in r)
     print(f"| {names[n]} | {med(1) / 1024:.0f} | {med(2) / 1024:.0f} | {med(3):.0f} | {med(4) / 1024:.0f} |")
 PY

@@ -37,6 +37,7 @@ idle:
   timeout: 20s
   billing_aware: false   # delete right after the timeout (a real server is paid by the hour anyway)
 CFG
+# (with hetzner.volume_size_gb, images and containers would outlive the deletion; here the next server starts empty)
 export DOCKBRIDGE_HOME=$demo/home DOCKER_CONFIG=$demo/docker-config
 dockbridge() { "$db" "$@"; }
 stop_daemon() { dockbridge stop --destroy >/dev/null 2>&1 || true; }
@@ -69,7 +70,8 @@ for _ in $(seq 90); do
 done
 set -x
 dockbridge status                               # no server, and what the last one cost
-time docker run --rm dockbridge-demo echo "a new server, transparently"   # the next command brings one back
+time docker build -q -t dockbridge-demo "$demo/image"   # the next command brings a new server, transparently
+docker run --rm dockbridge-demo echo "on the new server"
 dockbridge stop --destroy
 set +x
 echo "== the demo took $(( $(date +%s) - started )) s after the build; the daemon log: $demo/home/default/daemon.log"

@@ -2,11 +2,11 @@ package dev.dockbridge.bridge.forward;
 
 import java.io.Closeable;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
@@ -16,14 +16,12 @@ import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.ContainerPort;
 import com.github.dockerjava.api.model.Event;
 import com.github.dockerjava.api.model.EventType;
-import com.github.dockerjava.core.DefaultDockerClientConfig;
-import com.github.dockerjava.core.DockerClientImpl;
-import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import dev.dockbridge.bridge.docker.DockerSocketProxy;
 import dev.dockbridge.bridge.host.HostLifecycle;
+import dev.dockbridge.bridge.host.HourlyPrice;
+import dev.dockbridge.bridge.host.ProvisionedHost;
 import dev.dockbridge.bridge.host.HostState;
 import dev.dockbridge.portforward.ForwardManager;
 import dev.dockbridge.portforward.ForwardSpec;
@@ -43,11 +41,10 @@ public final class ContainerWatcher implements Closeable {
     private final ForwardManager forwards;
     private final Duration reconcileEvery;
     private final boolean directToContainer;
-    private final DockerSocketProxy privateSocket;
+    private final RemoteDockerClient remote;
     private final Semaphore trigger = new Semaphore(0);
     private final Thread thread;
     private volatile boolean closed;
-    private DockerClient docker; // watcher thread only
     private Closeable events; // watcher thread only
 
     /** @param directToContainer forward to the container's own address when it has one (the published port stays the fallback) */
@@ -57,14 +54,33 @@ public final class ContainerWatcher implements Closeable {
         this.lifecycle = lifecycle;
         this.forwards = forwards;
         this.reconcileEvery = reconcileEvery;
-        this.privateSocket = new DockerSocketProxy(privateSocketPath,
-                () -> lifecycle.currentTunnel().openUnixSocket(lifecycle.remoteSocket()), DockerSocketProxy.ProxyListener.NONE);
+        // no response timeout: the events stream is long-lived
+        this.remote = new RemoteDockerClient(lifecycle, privateSocketPath, 4, null);
         this.thread = new Thread(this::run, "container-watcher");
         thread.setDaemon(true);
     }
 
     public void start() throws IOException {
-        privateSocket.start();
+        remote.start();
+        // leaving READY wakes the watcher, which drops the forwards at once (status must not list a deleted server's)
+        lifecycle.addListener(new HostLifecycle.Listener() {
+            @Override
+            public void ready(ProvisionedHost host, Optional<HourlyPrice> price) {
+                trigger.release();
+            }
+
+            @Override
+            public void deleted(ProvisionedHost host) {
+                trigger.release();
+            }
+
+            @Override
+            public void transition(HostState from, HostState to) {
+                if (from == HostState.READY) {
+                    trigger.release();
+                }
+            }
+        });
         thread.start();
     }
 
@@ -105,15 +121,7 @@ public final class ContainerWatcher implements Closeable {
     }
 
     private DockerClient docker() {
-        if (docker == null) {
-            URI host = URI.create("unix://" + privateSocket.socketPath());
-            DefaultDockerClientConfig config = DefaultDockerClientConfig.createDefaultConfigBuilder()
-                    .withDockerHost(host.toString()).withDockerTlsVerify(false).build();
-            ApacheDockerHttpClient http = new ApacheDockerHttpClient.Builder().dockerHost(host).maxConnections(4)
-                    .connectionTimeout(Duration.ofSeconds(10)).build(); // no response timeout: the events stream is long-lived
-            docker = DockerClientImpl.getInstance(config, http);
-        }
-        return docker;
+        return remote.docker();
     }
 
     private void subscribe() {
@@ -192,13 +200,6 @@ public final class ContainerWatcher implements Closeable {
         closed = true;
         thread.interrupt();
         stopEvents();
-        if (docker != null) {
-            try {
-                docker.close();
-            } catch (IOException ignored) {
-                // closing anyway
-            }
-        }
-        privateSocket.close();
+        remote.close();
     }
 }

@@ -2,7 +2,6 @@ package dev.dockbridge.bridge.forward;
 
 import java.io.Closeable;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -15,11 +14,7 @@ import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.async.ResultCallback;
 import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.Statistics;
-import com.github.dockerjava.core.DefaultDockerClientConfig;
-import com.github.dockerjava.core.DockerClientImpl;
-import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
 
-import dev.dockbridge.bridge.docker.DockerSocketProxy;
 import dev.dockbridge.bridge.host.HostLifecycle;
 import dev.dockbridge.bridge.idle.ContainerWork;
 
@@ -32,21 +27,15 @@ public final class DockerStatsSampler implements ContainerWork.Sampler, Closeabl
     /** A round must stay cheap, whatever runs on the server. */
     private static final int MAX_CONTAINERS = 64;
 
-    private final DockerSocketProxy privateSocket;
-    private DockerClient docker; // sampling thread only
-    private boolean started; // sampling thread only
+    private final RemoteDockerClient remote;
 
     public DockerStatsSampler(HostLifecycle lifecycle, Path privateSocketPath) {
-        this.privateSocket = new DockerSocketProxy(privateSocketPath,
-                () -> lifecycle.currentTunnel().openUnixSocket(lifecycle.remoteSocket()), DockerSocketProxy.ProxyListener.NONE);
+        this.remote = new RemoteDockerClient(lifecycle, privateSocketPath, 2, Duration.ofSeconds(30));
     }
 
     @Override
     public List<ContainerWork.Sample> sample() throws Exception {
-        if (!started) {
-            privateSocket.start(); // on the first round: the sampler's socket exists only while it samples
-            started = true;
-        }
+        remote.start(); // on the first round: the sampler's socket exists only while it samples
         List<ContainerWork.Sample> out = new ArrayList<>();
         for (Container c : docker().listContainersCmd().exec()) {
             if (out.size() >= MAX_CONTAINERS) {
@@ -84,26 +73,11 @@ public final class DockerStatsSampler implements ContainerWork.Sampler, Closeabl
     }
 
     private DockerClient docker() {
-        if (docker == null) {
-            URI host = URI.create("unix://" + privateSocket.socketPath());
-            DefaultDockerClientConfig config = DefaultDockerClientConfig.createDefaultConfigBuilder()
-                    .withDockerHost(host.toString()).withDockerTlsVerify(false).build();
-            ApacheDockerHttpClient http = new ApacheDockerHttpClient.Builder().dockerHost(host).maxConnections(2)
-                    .connectionTimeout(Duration.ofSeconds(10)).responseTimeout(Duration.ofSeconds(30)).build();
-            docker = DockerClientImpl.getInstance(config, http);
-        }
-        return docker;
+        return remote.docker();
     }
 
     @Override
     public void close() {
-        if (docker != null) {
-            try {
-                docker.close();
-            } catch (IOException ignored) {
-                // closing anyway
-            }
-        }
-        privateSocket.close();
+        remote.close();
     }
 }

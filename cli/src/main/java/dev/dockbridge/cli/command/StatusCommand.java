@@ -70,6 +70,9 @@ public final class StatusCommand implements Callable<Integer> {
             String currency = server.path("currency").asText("EUR");
             ctx.out().println("cost:        " + server.path("hourly_price").asText() + " " + currency + "/h; this server "
                     + server.path("cost").asText("?") + " " + currency + ", profile so far " + server.path("profile_cost").asText("?") + " " + currency);
+        } else if (server.hasNonNull("profile_cost")) {
+            // no server (deleted when idle, say): what the ones before cost is still worth knowing
+            ctx.out().println("cost:        none now; profile so far " + server.path("profile_cost").asText() + " " + server.path("currency").asText("EUR"));
         }
         JsonNode volume = server.path("volume");
         if (volume.isObject()) {
