@@ -86,8 +86,18 @@ left=$(for f in $files; do if [ -e "$f" ] || [ -L "$f" ]; then echo "$f"; fi; do
 [ -z "$left" ] || fail "dpkg -r left files behind: $left"
 [ ! -e /usr/lib/dockbridge ] || fail "dpkg -r left /usr/lib/dockbridge"
 
-step "the tarball without a runtime, installed with install.sh into an empty folder"
+step "install.sh refuses a tarball that does not match sha256sums.txt"
 prefix=$work/prefix
+mkdir -p "$work/corrupt" && cp "$plain" "$dist/install.sh" "$work/corrupt/"
+sed "s/^[0-9a-f]\{8\}/00000000/" "$dist/sha256sums.txt" >"$work/corrupt/sha256sums.txt"
+rc=0
+dash "$work/corrupt/install.sh" --prefix "$prefix" >"$work/corrupt.out" 2>&1 || rc=$?
+if [ $rc != 1 ] || ! grep -q "does not match sha256sums.txt" "$work/corrupt.out"; then
+  fail "a corrupt download was installed: $(cat "$work/corrupt.out")"
+fi
+[ ! -e "$prefix/bin/dockbridge" ] || fail "a corrupt download left $prefix/bin/dockbridge"
+
+step "the tarball without a runtime, installed with install.sh into an empty folder"
 mkdir -p "$work/download" && cp "$plain" "$dist/sha256sums.txt" "$dist/install.sh" "$work/download/"
 dash "$work/download/install.sh" --prefix "$prefix" | tee "$work/install.txt"
 grep -q "Put it on your PATH" "$work/install.txt" || fail "install.sh did not say how to put it on the PATH"
