@@ -63,12 +63,13 @@ cp scripts/dist/copyright "$plain/share/doc/dockbridge/"
 cp scripts/dist/install.sh "$plain/install.sh"
 chmod 0755 "$plain/install.sh" "$plain/bin/dockbridge"
 
-# The bundled runtime: only the modules above, no debug symbols, headers or man pages. Not compressed by jlink
+# The bundled runtime: only the modules above, no debug symbols, headers or man pages, with the JDK's own
+# class-data archive (the base the launcher's caches build on). Not compressed by jlink
 # (the archives are): a compressed module image is slower to start.
 withrt=$work/linux-x64/$name
 mkdir -p "$(dirname "$withrt")"
 cp -r "$plain" "$withrt"
-"$jdk/bin/jlink" --add-modules "$modules" --strip-debug --no-man-pages --no-header-files \
+"$jdk/bin/jlink" --add-modules "$modules" --strip-debug --no-man-pages --no-header-files --generate-cds-archive \
   --output "$withrt/runtime"
 runtime_version=$(sed -n 's/^JAVA_VERSION="\(.*\)"$/\1/p' "$withrt/runtime/release")
 
