@@ -40,8 +40,8 @@ CFG
 # (with hetzner.volume_size_gb, images and containers would outlive the deletion; here the next server starts empty)
 export DOCKBRIDGE_HOME=$demo/home DOCKER_CONFIG=$demo/docker-config
 dockbridge() { "$db" "$@"; }
-stop_daemon() { dockbridge stop --destroy >/dev/null 2>&1 || true; }
-on_exit="stop_daemon; ${on_exit:-}"
+stop_daemon() { dockbridge stop --destroy >/dev/null 2>&1 || dockbridge stop >/dev/null 2>&1 || true; }
+trap 'stop_daemon; testbed_cleanup' EXIT   # the daemon first, while the simulator can still delete its server
 
 set -x
 dockbridge --version
