@@ -237,6 +237,9 @@ public final class DaemonAssembly {
             if (!ConfigLoader.isHttpUrl(endpoint)) {
                 throw new UserException(ExitCodes.USAGE, "HCLOUD_ENDPOINT: '" + endpoint + "' is not an http(s) URL");
             }
+            if (ConfigLoader.sendsTokenInClear(endpoint)) {
+                throw new UserException(ExitCodes.USAGE, "HCLOUD_ENDPOINT: " + ConfigLoader.cleartextRefusal(endpoint));
+            }
         } else {
             endpoint = config.hetzner().endpoint();
         }

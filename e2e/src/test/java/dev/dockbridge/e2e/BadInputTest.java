@@ -39,6 +39,8 @@ class BadInputTest {
                 Arguments.of("missing token", "provider: hetzner\n", Map.of(), List.of("start"), List.of("HCLOUD_TOKEN is not set")),
                 Arguments.of("endpoint not a URL", "provider: hetzner\n", Map.of("HCLOUD_TOKEN", "x", "HCLOUD_ENDPOINT", "api.example"), List.of("start"),
                         List.of("HCLOUD_ENDPOINT", "'api.example' is not an http(s) URL")),
+                Arguments.of("endpoint in clear text", "provider: hetzner\n", Map.of("HCLOUD_TOKEN", "x", "HCLOUD_ENDPOINT", "http://198.51.100.7/v1"),
+                        List.of("start"), List.of("HCLOUD_ENDPOINT", "would send the API token in clear text: use https")),
                 Arguments.of("missing key file", ssh + "  identity_file: /nonexistent/id_ed25519\n", Map.of(), List.of("start"),
                         List.of("ssh.identity_file", "/nonexistent/id_ed25519 does not exist")),
                 Arguments.of("key file not a key", ssh + "  identity_file: /etc/hostname\n", Map.of(), List.of("start"),

@@ -264,6 +264,22 @@ class HetznerProvisioningTest {
     }
 
     @Test
+    void stopWithoutDestroySaysWhatTheKeptServerCostsAndHowToDeleteIt() throws IOException {
+        try (DockBridgeProcess daemon = start()) {
+            new DockerCli(daemon.socket(), work.resolve("docker-config")).ok("ps"); // creates the server
+            Cmd.Result stop = DockBridgeProcess.run(work.resolve("home"), env(), Duration.ofSeconds(60), "stop");
+            assertThat(stop.exitCode()).as(stop.describe()).isZero();
+            assertThat(stop.stdout()).as(stop.describe()).containsPattern("the server dockbridge-default-\\S+ keeps running and costs 0\\.0\\d+ EUR/h")
+                    .contains("nothing deletes it while DockBridge is stopped").contains("'dockbridge stop --destroy'");
+            assertThat(sim.servers()).as("kept").hasSize(1);
+        }
+        Cmd.Result destroy = DockBridgeProcess.run(work.resolve("home"), env(), Duration.ofSeconds(90), "server", "destroy",
+                "--config", config.toString());
+        assertThat(destroy.exitCode()).as(destroy.describe()).isZero();
+        assertThat(sim.servers()).isEmpty();
+    }
+
+    @Test
     void armServerTypeGetsTheArmImage() throws IOException {
         config = Files.writeString(config, "provider: hetzner\nhetzner:\n  server_type: cax11\n  location: hel1\n");
         try (DockBridgeProcess daemon = start()) {

@@ -103,6 +103,11 @@ public final class ControlCommands {
             } catch (IOException e) {
                 return error("deleting failed, the daemon keeps running: " + e.getMessage());
             }
+        } else if (lifecycle.disposable() && lifecycle.snapshot().host() != null) {
+            // the server outlives the daemon, and nothing deletes it while no daemon runs: say so, with its price
+            ProvisionedHost h = lifecycle.snapshot().host();
+            answer.put("kept", h.name());
+            lifecycle.price(h).ifPresent(p -> answer.put("kept_hourly_price", p.gross() + " " + p.currency()));
         }
         Thread stopper = new Thread(stopDaemon, "stop");
         stopper.start();

@@ -69,6 +69,13 @@ public final class StopCommand implements Callable<Integer> {
         }
         ctx.out().println("stopped dockbridge for profile " + profile.name() + (destroy ? deleted(answer.path("deleted").asText(""),
                 answer.path("purged_volume").asText("")) : ""));
+        if (answer.hasNonNull("kept")) {
+            String flag = profile.name().equals("default") ? "" : " --profile " + profile.name();
+            ctx.out().println("the server " + answer.path("kept").asText() + " keeps running"
+                    + (answer.hasNonNull("kept_hourly_price") ? " and costs " + answer.path("kept_hourly_price").asText() + "/h" : "")
+                    + " until it is deleted; nothing deletes it while DockBridge is stopped: 'dockbridge stop --destroy" + flag
+                    + "' (or 'dockbridge server destroy" + flag + "') deletes it, 'dockbridge start" + flag + "' adopts it again");
+        }
         return ExitCodes.OK;
     }
 

@@ -3,10 +3,12 @@ package dev.dockbridge.cli.config;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.regex.Pattern;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -36,6 +38,7 @@ import java.util.Locale;
  * A profile's section under {@code profiles:} overrides the top-level keys for that profile.
  */
 public final class ConfigLoader {
+    private static final Pattern LOOPBACK_V4 = Pattern.compile("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}");
     private final ObjectMapper yaml = YAMLMapper.builder()
             .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -202,6 +205,7 @@ public final class ConfigLoader {
         check(file, volume == 0 || (volume >= 10 && volume <= 10240), "hetzner.volume_size_gb",
                 "must be 0 (no volume) or between 10 and 10240, got " + volume);
         check(file, isHttpUrl(c.hetzner().endpoint()), "hetzner.endpoint", "'" + c.hetzner().endpoint() + "' is not an http(s) URL");
+        check(file, !sendsTokenInClear(c.hetzner().endpoint()), "hetzner.endpoint", cleartextRefusal(c.hetzner().endpoint()));
         check(file, c.local().maxConnections() >= 1, "local.max_connections", "must be at least 1, got " + c.local().maxConnections());
         check(file, c.local().acceptsPerSecond() >= 1, "local.accepts_per_second", "must be at least 1, got " + c.local().acceptsPerSecond());
         positive(file, "local.first_byte_timeout", c.local().firstByteTimeout());
@@ -211,6 +215,27 @@ public final class ConfigLoader {
                     "'" + address + "' is not a loopback address; forwards only bind loopback (127.0.0.1, ::1)");
         }
         return c;
+    }
+
+    /**
+     * Whether an API endpoint would carry the token unencrypted over a network: plain http to anything but this
+     * machine's loopback (a local proxy or simulator may use http; the token never leaves the machine then).
+     */
+    public static boolean sendsTokenInClear(String url) {
+        try {
+            URI uri = new URI(url);
+            if (!"http".equals(uri.getScheme()) || uri.getHost() == null) {
+                return false;
+            }
+            String host = uri.getHost().replaceAll("^\\[|]$", "");
+            return !(host.equalsIgnoreCase("localhost") || LOOPBACK_V4.matcher(host).matches() || host.equals("::1"));
+        } catch (URISyntaxException e) {
+            return false; // not a URL at all: reported as such
+        }
+    }
+
+    public static String cleartextRefusal(String url) {
+        return "'" + url + "' would send the API token in clear text: use https (plain http is accepted only for a loopback address)";
     }
 
     public static boolean isHttpUrl(String s) {

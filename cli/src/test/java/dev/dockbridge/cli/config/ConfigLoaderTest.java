@@ -113,6 +113,19 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void anEndpointThatWouldSendTheTokenInClearTextIsRefused() throws IOException {
+        assertThat(error("hetzner:\n  endpoint: http://api.hetzner.cloud/v1\n")).contains("hetzner.endpoint")
+                .contains("would send the API token in clear text: use https");
+        assertThat(error("hetzner:\n  endpoint: http://198.51.100.7:8080/v1\n")).contains("clear text");
+        assertThat(ConfigLoader.sendsTokenInClear("https://api.hetzner.cloud/v1")).isFalse();
+        assertThat(ConfigLoader.sendsTokenInClear("http://127.0.0.1:4010/v1")).as("loopback: never leaves the machine").isFalse();
+        assertThat(ConfigLoader.sendsTokenInClear("http://localhost:4010/v1")).isFalse();
+        assertThat(ConfigLoader.sendsTokenInClear("http://[::1]:4010/v1")).isFalse();
+        assertThat(ConfigLoader.sendsTokenInClear("http://127.0.0.1.example.com/v1")).as("a name that only starts like loopback").isTrue();
+        assertThat(ConfigLoader.sendsTokenInClear("http://localhost.example.com/v1")).isTrue();
+    }
+
+    @Test
     void invalidYamlGivesLineAndColumn() throws IOException {
         assertThat(error("ssh:\n  host: [unclosed\n")).contains("invalid YAML").contains("line");
         assertThat(error("- just\n- a list\n")).contains("expected a map");
