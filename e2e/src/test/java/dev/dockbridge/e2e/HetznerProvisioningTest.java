@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.dockbridge.bridge.host.ProfileKeys;
 import dev.dockbridge.e2e.hetzner.Fault;
 import dev.dockbridge.e2e.hetzner.HetznerSimulator;
 import dev.dockbridge.e2e.testbed.BusyboxImage;
@@ -277,6 +279,35 @@ class HetznerProvisioningTest {
                 "--config", config.toString());
         assertThat(destroy.exitCode()).as(destroy.describe()).isZero();
         assertThat(sim.servers()).isEmpty();
+    }
+
+    @Test
+    void sshReachesTheServerWithThePinnedKeyAndNothingInTheUsersSshFolder() throws IOException {
+        Path userHome = work.resolve("user-home");
+        Files.createDirectories(userHome);
+        Map<String, String> env = new HashMap<>(env());
+        env.put("HOME", userHome.toString());
+        try (DockBridgeProcess daemon = start()) {
+            Cmd.Result before = DockBridgeProcess.run(work.resolve("home"), env, Duration.ofSeconds(30), "ssh", "--", "true");
+            assertThat(before.exitCode()).as(before.describe()).isEqualTo(1);
+            assertThat(before.stderr()).contains("not ready: run a docker command or 'dockbridge server create' first");
+            new DockerCli(daemon.socket(), work.resolve("docker-config")).ok("ps"); // creates the server
+            Cmd.Result r = DockBridgeProcess.run(work.resolve("home"), env, Duration.ofSeconds(60), "ssh", "--", "echo", "on-the-server", "&&", "id", "-u");
+            assertThat(r.exitCode()).as(r.describe()).isZero();
+            assertThat(r.stdout()).contains("on-the-server").contains("0");
+            Cmd.Result failing = DockBridgeProcess.run(work.resolve("home"), env, Duration.ofSeconds(60), "ssh", "--", "exit", "7");
+            assertThat(failing.exitCode()).as("the remote command's exit code").isEqualTo(7);
+            assertThat(userHome.resolve(".ssh")).as("nothing added to ~/.ssh").doesNotExist();
+
+            // the pin is what is checked: with another key pinned, the server's real one is refused
+            Path pinned = work.resolve("home/default/host_ed25519");
+            Files.delete(pinned);
+            ProfileKeys.loadOrCreate(pinned, "another-host-key");
+            Cmd.Result refused = DockBridgeProcess.run(work.resolve("home"), env, Duration.ofSeconds(60), "ssh", "--", "echo", "should-not-run");
+            assertThat(refused.exitCode()).as(refused.describe()).isEqualTo(255);
+            assertThat(refused.stdout()).doesNotContain("should-not-run");
+            assertThat(refused.stderr()).containsIgnoringCase("host key");
+        }
     }
 
     @Test
