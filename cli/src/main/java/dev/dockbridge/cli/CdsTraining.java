@@ -29,7 +29,7 @@ final class CdsTraining {
         PrintWriter sink = new PrintWriter(new StringWriter());
         Path nowhere = Path.of(System.getProperty("java.io.tmpdir"), "dockbridge-cds-training-" + ProcessHandle.current().pid());
         CliContext ctx = new CliContext(Map.of("DOCKBRIDGE_HOME", nowhere.toString()), nowhere, sink, sink);
-        for (String command : new String[] {"start", "stop", "status", "ports", "hold", "env", "server", "doctor", "logs", "ssh", "completion"}) {
+        for (String command : new String[] {"start", "stop", "status", "ports", "hold", "env", "server", "doctor", "logs", "ssh", "list", "completion"}) {
             Main.run(ctx, command, "--help");
         }
         Main.run(ctx, "--help");

@@ -29,6 +29,11 @@ public record Profile(String name, Path home, Path configFile, boolean configExp
         return new Profile(name, home.toAbsolutePath(), config, configOption != null);
     }
 
+    /** Whether a directory name under the home can be a profile. */
+    public static boolean validName(String name) {
+        return NAME.matcher(name).matches();
+    }
+
     /** {@code $DOCKBRIDGE_HOME/<profile>}. */
     public Path stateDir() {
         return home.resolve(name);

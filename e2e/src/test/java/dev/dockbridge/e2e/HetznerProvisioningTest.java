@@ -24,6 +24,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.dockbridge.bridge.host.ProfileKeys;
 import dev.dockbridge.e2e.hetzner.Fault;
@@ -308,6 +309,44 @@ class HetznerProvisioningTest {
             assertThat(refused.stdout()).doesNotContain("should-not-run");
             assertThat(refused.stderr()).containsIgnoringCase("host key");
         }
+    }
+
+    @Test
+    void listShowsEveryProfileAndAServerThatMayStillCostMoney() throws IOException {
+        Path home = work.resolve("home");
+        Files.createDirectories(home.resolve("idle-one")); // a profile that never ran
+        try (DockBridgeProcess daemon = start()) {
+            new DockerCli(daemon.socket(), work.resolve("docker-config")).ok("ps"); // default: a ready server
+            Cmd.Result other = DockBridgeProcess.run(home, env(), Duration.ofSeconds(60), "start", "--detach", "--profile", "other",
+                    "--config", config.toString()); // other: a daemon, no server yet
+            assertThat(other.exitCode()).as(other.describe()).isZero();
+            try {
+                JsonNode listed = new ObjectMapper().readTree(DockBridgeProcess.run(home, env(), Duration.ofSeconds(30), "list", "--json").stdout());
+                Map<String, JsonNode> byName = new HashMap<>();
+                listed.path("profiles").forEach(p -> byName.put(p.path("profile").asText(), p));
+                assertThat(byName.keySet()).containsExactlyInAnyOrder("default", "other", "idle-one");
+                assertThat(byName.get("default").path("daemon").asText()).isEqualTo("running");
+                assertThat(byName.get("default").path("server").asText()).isEqualTo("ready");
+                assertThat(byName.get("default").path("name").asText()).startsWith("dockbridge-default-");
+                assertThat(byName.get("other").path("daemon").asText()).isEqualTo("running");
+                assertThat(byName.get("other").path("server").asText()).isEqualTo("absent");
+                assertThat(byName.get("idle-one").path("daemon").asText()).isEqualTo("stopped");
+                assertThat(byName.get("idle-one").path("server").asText()).isEqualTo("none");
+            } finally {
+                DockBridgeProcess.run(home, env(), Duration.ofSeconds(60), "stop", "--profile", "other");
+            }
+            Cmd.Result stop = DockBridgeProcess.run(home, env(), Duration.ofSeconds(60), "stop");
+            assertThat(stop.exitCode()).as(stop.describe()).isZero();
+        }
+        // no daemon, but the server it kept: shown as costing money, with what to do
+        Cmd.Result table = DockBridgeProcess.run(home, env(), Duration.ofSeconds(30), "list");
+        assertThat(table.exitCode()).as(table.describe()).isZero();
+        assertThat(table.stdout()).containsPattern("default +stopped +maybe_running +dockbridge-default-")
+                .contains("may still cost").contains("'dockbridge stop --destroy' deletes it");
+        assertThat(table.stdout()).containsPattern("other +stopped +none");
+        Cmd.Result destroy = DockBridgeProcess.run(home, env(), Duration.ofSeconds(90), "server", "destroy", "--config", config.toString());
+        assertThat(destroy.exitCode()).as(destroy.describe()).isZero();
+        assertThat(DockBridgeProcess.run(home, env(), Duration.ofSeconds(30), "list").stdout()).containsPattern("default +stopped +none");
     }
 
     @Test

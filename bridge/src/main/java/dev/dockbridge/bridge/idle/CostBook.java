@@ -10,6 +10,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -90,6 +91,11 @@ public final class CostBook {
     public synchronized BigDecimal total() {
         Instant now = clock.instant();
         return servers.values().stream().map(e -> e.cost(now)).reduce(BigDecimal.ZERO, BigDecimal::add).setScale(4, RoundingMode.HALF_UP);
+    }
+
+    /** The servers not known to be deleted: with no daemon running, they may still be costing money. */
+    public synchronized List<Entry> open() {
+        return servers.values().stream().filter(e -> e.deleted() == null).toList();
     }
 
     public synchronized String currency() {

@@ -22,7 +22,7 @@ public final class DockBridgeCommand {
      */
     public static final Map<String, Class<?>> SUBCOMMANDS = subcommands(StartCommand.class, StopCommand.class, StatusCommand.class,
             PortsCommand.class, HoldCommand.class, EnvCommand.class, ServerCommand.class, DoctorCommand.class, LogsCommand.class,
-            SshCommand.class, CompletionCommand.class, HelpCommand.class);
+            SshCommand.class, ListCommand.class, CompletionCommand.class, HelpCommand.class);
 
 
     @Option(names = "--debug", scope = ScopeType.INHERIT,
