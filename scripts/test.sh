@@ -5,7 +5,7 @@
 # (scripts/package-test.sh). Needs root on Debian; installs its packages itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh chromium zsh shellcheck   # chromium: the browser test of port forwards; zsh: the completion test
+bash scripts/install-deps.sh chromium zsh fish shellcheck   # chromium: the browser test of port forwards; zsh, fish: the shell tests
 ./mvnw -B -ntp verify "$@"
 bash scripts/package.sh --no-build
 bash scripts/package-test.sh

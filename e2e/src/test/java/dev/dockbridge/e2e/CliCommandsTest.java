@@ -148,9 +148,29 @@ class CliCommandsTest {
         assertThat(zsh.exitCode()).as(zsh.describe()).isZero();
         assertThat(zsh.stdout()).as("zsh registers a completer for dockbridge").contains("_bash_complete").contains("_complete_dockbridge");
 
-        Cmd.Result other = Cmd.exec(Duration.ofSeconds(60), Map.of(), null, launcher, "completion", "fish");
+        Cmd.Result fish = Cmd.exec(Duration.ofSeconds(60), Map.of(), null, "fish", "--no-config", "-c",
+                launcher + " completion fish | source; complete -C 'dockbridge d'; complete -C 'dockbridge stop --d'");
+        assertThat(fish.exitCode()).as(fish.describe()).isZero();
+        assertThat(fish.stdout()).as("subcommands, then a subcommand's options").contains("doctor\t").contains("--destroy\t");
+
+        Cmd.Result other = Cmd.exec(Duration.ofSeconds(60), Map.of(), null, launcher, "completion", "tcsh");
         assertThat(other.exitCode()).isEqualTo(2);
-        assertThat(other.stderr()).contains("fish").contains("bash, zsh");
+        assertThat(other.stderr()).contains("tcsh").contains("bash, zsh, fish");
+    }
+
+    @Test
+    void envWorksInEveryShellWithAHomeThatHasSpacesAndQuotes() throws IOException {
+        String launcher = DockBridgeProcess.launcher().toString();
+        Path home = Files.createTempDirectory("dbe2e env").resolve("it's a home");
+        String expected = "unix://" + home.resolve("default/docker.sock");
+        Map<String, String> env = Map.of("DOCKBRIDGE_HOME", home.toString());
+        for (String shell : List.of("bash", "zsh", "dash")) {
+            Cmd.Result r = Cmd.exec(Duration.ofSeconds(60), env, null, shell, "-c", "eval \"$(" + launcher + " env --shell sh)\"; printf '[%s]' \"$DOCKER_HOST\"");
+            assertThat(r.stdout()).as(shell + ": " + r.describe()).isEqualTo("[" + expected + "]");
+        }
+        Cmd.Result fish = Cmd.exec(Duration.ofSeconds(60), Map.of("DOCKBRIDGE_HOME", home.toString(), "SHELL", "/usr/bin/fish"), null,
+                "fish", "--no-config", "-c", launcher + " env | source; printf '[%s]' $DOCKER_HOST");
+        assertThat(fish.stdout()).as("fish, chosen from $SHELL: " + fish.describe()).isEqualTo("[" + expected + "]");
     }
 
     @Test
