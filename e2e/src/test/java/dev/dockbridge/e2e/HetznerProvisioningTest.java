@@ -314,7 +314,11 @@ class HetznerProvisioningTest {
     @Test
     void listShowsEveryProfileAndAServerThatMayStillCostMoney() throws IOException {
         Path home = work.resolve("home");
-        Files.createDirectories(home.resolve("idle-one")); // a profile that never ran
+        // a profile that ran once and never had a server
+        assertThat(DockBridgeProcess.run(home, env(), Duration.ofSeconds(60), "start", "--detach", "--profile", "idle-one",
+                "--config", config.toString()).exitCode()).isZero();
+        assertThat(DockBridgeProcess.run(home, env(), Duration.ofSeconds(60), "stop", "--profile", "idle-one").exitCode()).isZero();
+        Files.createDirectories(home.resolve("not-a-profile")); // a folder no daemon made
         try (DockBridgeProcess daemon = start()) {
             new DockerCli(daemon.socket(), work.resolve("docker-config")).ok("ps"); // default: a ready server
             Cmd.Result other = DockBridgeProcess.run(home, env(), Duration.ofSeconds(60), "start", "--detach", "--profile", "other",

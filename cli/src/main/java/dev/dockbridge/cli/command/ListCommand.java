@@ -69,7 +69,9 @@ public final class ListCommand implements Callable<Integer> {
             return List.of();
         }
         try (Stream<Path> dirs = Files.list(home)) {
-            return dirs.filter(Files::isDirectory).map(d -> d.getFileName().toString()).filter(Profile::validName).sorted().toList();
+            // a profile's state directory is made by its first daemon (lock) or cost book; other folders are not profiles
+            return dirs.filter(d -> Files.exists(d.resolve("daemon.lock")) || Files.exists(d.resolve("costs.json")))
+                    .map(d -> d.getFileName().toString()).filter(Profile::validName).sorted().toList();
         } catch (IOException e) {
             throw new UserException(ExitCodes.FAILURE, "cannot list " + home + ": " + e.getMessage(), e);
         }
