@@ -9,6 +9,8 @@ import java.util.Map;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.dockbridge.cli.command.DockBridgeCommand;
+
 /**
  * What the launcher runs once, in the background, with {@code -XX:ArchiveClassesAtExit}: it loads the
  * classes the client commands need (picocli's model and help, every command, Jackson's tree model) so
@@ -29,7 +31,7 @@ final class CdsTraining {
         PrintWriter sink = new PrintWriter(new StringWriter());
         Path nowhere = Path.of(System.getProperty("java.io.tmpdir"), "dockbridge-cds-training-" + ProcessHandle.current().pid());
         CliContext ctx = new CliContext(Map.of("DOCKBRIDGE_HOME", nowhere.toString()), nowhere, sink, sink);
-        for (String command : new String[] {"start", "stop", "status", "ports", "hold", "env", "server", "doctor", "logs", "ssh", "list", "completion"}) {
+        for (String command : DockBridgeCommand.SUBCOMMANDS.keySet()) {
             Main.run(ctx, command, "--help");
         }
         Main.run(ctx, "--help");
