@@ -4,8 +4,17 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Map;
 
-/** What commands get from the outside world: environment, home directory, output streams. No globals. */
-public record CliContext(Map<String, String> env, Path userHome, PrintWriter out, PrintWriter err) {
+import dev.dockbridge.bridge.tunnel.IdentityFiles.PassphraseSource;
+
+/**
+ * What commands get from the outside world: environment, home directory, output streams, the person at the
+ * terminal (for a key's passphrase). No globals.
+ */
+public record CliContext(Map<String, String> env, Path userHome, PrintWriter out, PrintWriter err, PassphraseSource passphrases) {
+
+    public CliContext(Map<String, String> env, Path userHome, PrintWriter out, PrintWriter err) {
+        this(env, userHome, out, err, PassphraseSource.NOBODY);
+    }
 
     /** Expands a leading {@code ~/} to the user's home. */
     public Path expand(String path) {

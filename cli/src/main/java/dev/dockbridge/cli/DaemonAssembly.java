@@ -211,19 +211,47 @@ public final class DaemonAssembly {
         return lifecycle;
     }
 
+    /**
+     * Logs in as OpenSSH would: the agent's keys first ({@code SSH_AUTH_SOCK}), then the identity file. A key with a
+     * passphrase is asked for once on a terminal; with an agent it is left to the agent; detached it is refused.
+     */
     private HostProvider existingHost() {
         var ssh = config.ssh();
         Path identityFile = identityFile(ctx, ssh.identityFile());
-        KeyPair identity;
-        try {
-            identity = IdentityFiles.load(identityFile);
-        } catch (IOException e) {
-            throw new UserException(ExitCodes.USAGE, "ssh.identity_file: " + e.getMessage(), e);
+        Path agent = agentSocket(ctx);
+        KeyPair identity = null;
+        String described = identityFile.toString();
+        if (agent != null && ssh.identityFile() == null && !Files.exists(identityFile)) {
+            described = "of the ssh-agent at " + agent;
+        } else {
+            try {
+                identity = IdentityFiles.load(identityFile, agent != null ? IdentityFiles.PassphraseSource.NOBODY : ctx.passphrases());
+                described = identityFile + (agent != null ? " (and the ssh-agent's keys)" : "");
+            } catch (IdentityFiles.PassphraseRequired e) {
+                if (agent == null) {
+                    throw new UserException(ExitCodes.USAGE, "ssh.identity_file: " + e.getMessage() + " and there is no terminal to ask "
+                            + "for it (start --detach, a service): add it to an ssh-agent ('ssh-add " + identityFile + "') and start with "
+                            + "SSH_AUTH_SOCK set, or run 'dockbridge start' in a terminal", e);
+                }
+                described = "of the ssh-agent at " + agent + " (" + identityFile + " has a passphrase: 'ssh-add " + identityFile + "' adds it)";
+            } catch (IOException e) {
+                throw new UserException(ExitCodes.USAGE, "ssh.identity_file: " + e.getMessage(), e);
+            }
         }
         Path knownHosts = ctx.expand(ssh.knownHosts());
         HostKeyTrust trust = new KnownHostsTrust(knownHosts, ssh.hostKeyPolicy() == DockBridgeConfig.HostKeyPolicy.ACCEPT_NEW);
-        return new ExistingHostProvider(new SshTarget(ssh.host(), ssh.port(), ssh.user(), identity, identityFile.toString(), trust,
-                ssh.connectTimeout(), ssh.keepaliveInterval(), ssh.keepaliveMaxMisses(), ssh.reconnectWait()));
+        return new ExistingHostProvider(new SshTarget(ssh.host(), ssh.port(), ssh.user(), identity, described, trust,
+                ssh.connectTimeout(), ssh.keepaliveInterval(), ssh.keepaliveMaxMisses(), ssh.reconnectWait(), agent));
+    }
+
+    /** {@code SSH_AUTH_SOCK}, when it names a socket that exists. */
+    public static Path agentSocket(CliContext ctx) {
+        String socket = ctx.env().get("SSH_AUTH_SOCK");
+        if (socket == null || socket.isBlank()) {
+            return null;
+        }
+        Path p = Path.of(socket);
+        return Files.exists(p) ? p : null;
     }
 
     private HostProvider hetzner() {
@@ -254,7 +282,7 @@ public final class DaemonAssembly {
         var h = config.hetzner();
         var ssh = config.ssh();
         return new HetznerHostProvider(new HetznerClient(endpoint, token),
-                new HetznerHostProvider.Settings(profile.name(), h.serverType(), h.location(), h.image(), h.firewall(), h.volumeSizeGb(),
+                new HetznerHostProvider.Settings(profile.name(), h.serverTypes(), h.locations(), h.image(), h.firewall(), h.volumeSizeGb(),
                         ACTION_TIMEOUT, ssh.connectTimeout(), ssh.keepaliveInterval(), ssh.keepaliveMaxMisses(), ssh.reconnectWait()),
                 clientKey, hostKey);
     }

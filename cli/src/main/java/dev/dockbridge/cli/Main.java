@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.lang.reflect.Constructor;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.Map;
 import java.util.Set;
 
@@ -12,6 +13,7 @@ import ch.qos.logback.classic.Logger;
 import dev.dockbridge.cli.command.DockBridgeCommand;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
+import java.io.Console;
 import java.io.IOException;
 
 /** Entry point: builds the command line and maps every failure to one line on stderr and an exit code. */
@@ -30,14 +32,21 @@ public final class Main {
         }
         PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
         PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
-        CliContext ctx = new CliContext(System.getenv(), Path.of(System.getProperty("user.home")), out, err);
+        CliContext ctx = new CliContext(System.getenv(), Path.of(System.getProperty("user.home")), out, err, Main::askAtTerminal);
         int code = run(ctx, args);
         out.flush();
         err.flush();
         System.exit(code);
     }
 
-    /** Runs one command in-process; tests use this seam with captured streams. */
+    /** Empty without a terminal: a detached daemon's input is /dev/null, where the console reads end of file. */
+    private static Optional<String> askAtTerminal(Path key) {
+        Console console = System.console();
+        char[] typed = console == null ? null : console.readPassword("Passphrase for %s: ", key);
+        return typed == null ? Optional.empty() : Optional.of(new String(typed));
+    }
+
+        /** Runs one command in-process; tests use this seam with captured streams. */
     public static int run(CliContext ctx, String... args) {
         return commandLine(ctx, args).execute(args);
     }

@@ -10,12 +10,23 @@ public class HetznerApiException extends IOException {
     private final int status;
     private final String code;
     private final String correlationId;
+    private final String apiMessage;
 
     public HetznerApiException(int status, String code, String message, String correlationId, Throwable cause) {
+        this(status, code, message, null, correlationId, cause);
+    }
+
+    public HetznerApiException(int status, String code, String message, String apiMessage, String correlationId, Throwable cause) {
         super(message, cause);
         this.status = status;
         this.code = code;
+        this.apiMessage = apiMessage;
         this.correlationId = correlationId;
+    }
+
+    /** The API's code and its own message ({@code resource_unavailable: server location disabled}), without the call's name. */
+    public String apiError() {
+        return code == null ? getMessage() : apiMessage == null ? code : code + ": " + apiMessage;
     }
 
     public int status() {

@@ -140,6 +140,7 @@ class HetznerClientTest {
                     assertThat(e.code()).isEqualTo("resource_unavailable");
                     assertThat(e.status()).isEqualTo(412);
                     assertThat(e.getMessage()).contains("server type cx23 sold out in fsn1").doesNotContain(TOKEN);
+                    assertThat(e.apiError()).isEqualTo("resource_unavailable: server type cx23 sold out in fsn1");
                 });
         assertThat(server.getRequestCount()).isEqualTo(3);
     }

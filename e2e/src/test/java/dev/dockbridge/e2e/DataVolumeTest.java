@@ -105,6 +105,49 @@ class DataVolumeTest {
         }
     }
 
+    /** Issue 14 item 2: a volume that cannot be unmounted (something on the server holds it) is never cut off by a deletion. */
+    @Test
+    void aBusyVolumeKeepsItsServerUntilItIsReleased(TestBed bed) throws Exception {
+        Path work = Files.createTempDirectory("dbe2e-busy-volume");
+        Path home = work.resolve("home");
+        Path config = Files.writeString(work.resolve("config.yaml"),
+                "provider: hetzner\nhetzner:\n  volume_size_gb: 10\nidle:\n  timeout: 5s\n  billing_aware: false\n");
+        try (HetznerSimulator sim = new HetznerSimulator(TOKEN, List.of(bed.host(3), bed.host(4)));
+             DockBridgeProcess daemon = DockBridgeProcess.start(home, config, sim.clientEnv())) {
+            DockerCli docker = new DockerCli(daemon.socket(), work.resolve("docker-config"));
+            docker.ok("volume", "create", "precious");
+            // a shell on the server sits in /var/lib/docker (as a user's 'cd' would); it ends when its stdin closes
+            ProcessBuilder pb = new ProcessBuilder(DockBridgeProcess.launcher().toString(), "ssh", "--",
+                    "cd /var/lib/docker/volumes && echo holding && read line").redirectErrorStream(true);
+            pb.environment().put("DOCKBRIDGE_HOME", home.toString());
+            pb.environment().putAll(sim.clientEnv());
+            Process holder = pb.start();
+            try {
+                assertThat(new String(holder.getInputStream().readNBytes(8))).isEqualTo("holding\n");
+                await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                        .until(() -> daemon.log().contains("not deleted: its data volume could not be unmounted"));
+                assertThat(daemon.log()).contains("target is busy");
+                assertThat(sim.servers()).as("kept").hasSize(1);
+                assertThat(sim.count("DELETE /servers")).isZero();
+                await().atMost(Duration.ofSeconds(30)).until(() -> status(home).path("server").path("reason").asText().contains("target is busy"));
+                assertThat(docker.ok("volume", "ls", "--format", "{{.Name}}")).as("Docker runs again").contains("precious");
+
+                Cmd.Result destroy = DockBridgeProcess.run(home, Duration.ofSeconds(120), "server", "destroy");
+                assertThat(destroy.exitCode()).as(destroy.describe()).isPositive();
+                assertThat(destroy.stderr()).contains("was not deleted").contains("fuser -vm /var/lib/docker");
+                assertThat(sim.servers()).hasSize(1);
+            } finally {
+                holder.getOutputStream().close();
+                holder.waitFor(20, TimeUnit.SECONDS);
+                holder.destroyForcibly();
+            }
+            // released: the next idle deletion goes ahead, and the volume comes back detached
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(() -> sim.servers().isEmpty());
+            await().atMost(Duration.ofSeconds(30)).until(() -> sim.volumes().size() == 1 && sim.volumes().get(0).path("server").isNull());
+            assertThat(daemon.log()).contains("before deleting").contains(": done");
+        }
+    }
+
     private static JsonNode status(Path home) throws IOException {
         Cmd.Result r = DockBridgeProcess.run(home, Duration.ofSeconds(30), "status", "--json");
         assertThat(r.exitCode()).as(r.describe()).isZero();

@@ -157,12 +157,14 @@ class HetznerProvisioningTest {
 
     @Test
     void soldOutTypeReachesTheClientAndTheNextCommandTriesAgain() throws IOException {
+        config = Files.writeString(config, "provider: hetzner\nhetzner:\n  locations: [fsn1]\n"); // nowhere else to go
         sim.addFault(Fault.error("POST", "/servers", 1, 412, "resource_unavailable", "server type cx23 sold out in fsn1"));
         try (DockBridgeProcess daemon = start()) {
             DockerCli docker = new DockerCli(daemon.socket(), work.resolve("docker-config"));
             Cmd.Result r = docker.run(Duration.ofSeconds(90), "ps");
             assertThat(r.exitCode()).as(r.describe()).isPositive();
-            assertThat(r.stderr()).contains("resource_unavailable: server type cx23 sold out in fsn1");
+            assertThat(r.stderr()).contains("resource_unavailable").contains("cx23 in fsn1 (resource_unavailable: server type cx23 sold out in fsn1)")
+                    .contains("hetzner.locations");
             assertThat(sim.servers()).isEmpty();
             assertThat(sim.count("POST /servers")).as("the connections of one command share one attempt").isEqualTo(1);
             sleepPastSharedFailure();
@@ -175,6 +177,39 @@ class HetznerProvisioningTest {
             await().atMost(Duration.ofSeconds(75)).pollInterval(Duration.ofSeconds(5)).until(() -> docker.run(Duration.ofSeconds(60), "ps").ok());
         }
         assertThat(sim.servers()).hasSize(1);
+    }
+
+    /** Issue 14 item 11: a location closed to new servers, as fsn1 was for long stretches; the volume's location wins. */
+    @Test
+    void aClosedLocationIsPassedOverAndAVolumeKeepsItsLocation() throws IOException {
+        config = Files.writeString(config, "provider: hetzner\nhetzner:\n  volume_size_gb: 10\n"); // default locations: nbg1, fsn1, hel1
+        sim.closeLocation("nbg1");
+        Path home = work.resolve("home");
+        try (DockBridgeProcess daemon = start()) {
+            DockerCli docker = new DockerCli(daemon.socket(), work.resolve("docker-config"));
+            Cmd.Result first = docker.run(Duration.ofSeconds(90), "volume", "create", "v1");
+            assertThat(first.exitCode()).as(first.describe() + daemon.log()).isZero();
+            assertThat(sim.count("POST /servers")).as("nbg1 refused, then fsn1").isEqualTo(2);
+            assertThat(sim.servers()).singleElement().satisfies(s -> assertThat(s.path("location").path("name").asText()).isEqualTo("fsn1"));
+            assertThat(sim.volumes()).as("the volume made for nbg1 was deleted again").singleElement()
+                    .satisfies(v -> assertThat(v.path("location").path("name").asText()).isEqualTo("fsn1"));
+            assertThat(sim.count("POST /volumes")).isEqualTo(2);
+            assertThat(daemon.log()).contains("cx23 in nbg1 refused: resource_unavailable: server location disabled")
+                    .contains("took cx23 in fsn1 (1 unavailable before it)");
+            Cmd.Result status = DockBridgeProcess.run(home, Duration.ofSeconds(30), "status");
+            assertThat(status.stdout()).as(status.describe()).contains("cx23 in fsn1");
+
+            // the volume holds Docker's data in fsn1: with fsn1 closed too, the next server is not made elsewhere
+            assertThat(DockBridgeProcess.run(home, Duration.ofSeconds(60), "server", "destroy").exitCode()).isZero();
+            await().atMost(Duration.ofSeconds(30)).until(() -> sim.servers().isEmpty());
+            sim.closeLocation("fsn1");
+            Cmd.Result held = docker.run(Duration.ofSeconds(90), "volume", "create", "v2");
+            assertThat(held.exitCode()).isPositive();
+            assertThat(held.stderr()).contains("cx23 in fsn1 (resource_unavailable: server location disabled)")
+                    .contains("can only attach there").contains("--purge-volume").doesNotContain("hel1");
+            assertThat(sim.count("POST /servers")).isEqualTo(3);
+            assertThat(sim.volumes()).hasSize(1);
+        }
     }
 
     private static void sleepPastSharedFailure() {
@@ -238,7 +273,7 @@ class HetznerProvisioningTest {
         assertThat(create.stdout()).contains("(" + id + ") ready at");
 
         Cmd.Result status = DockBridgeProcess.run(home, env(), Duration.ofSeconds(60), "server", "status", "--config", config.toString());
-        assertThat(status.stdout()).as(status.describe()).contains("(" + id + ")").contains("cx23 in fsn1");
+        assertThat(status.stdout()).as(status.describe()).contains("(" + id + ")").contains("cx23 in nbg1");
 
         Cmd.Result again = DockBridgeProcess.run(home, env(), Duration.ofSeconds(120), "server", "create", "--config", config.toString());
         assertThat(again.exitCode()).as(again.describe()).isZero();

@@ -161,7 +161,8 @@ class IdleWorkTest {
     void failedCreatesAreBoundedAndAHoldSurvivesARestart(TestBed bed) throws Exception {
         Path work = Files.createTempDirectory("dbe2e-bounded");
         Path home = work.resolve("home");
-        Path config = Files.writeString(work.resolve("config.yaml"), "provider: hetzner\n" + IDLE);
+        // one location: a bring-up there is one create call (with more, each refused location is one more)
+        Path config = Files.writeString(work.resolve("config.yaml"), "provider: hetzner\nhetzner:\n  locations: [fsn1]\n" + IDLE);
         try (HetznerSimulator sim = new HetznerSimulator(TOKEN, List.of(bed.host(3), bed.host(4)))) {
             sim.addFault(Fault.error("POST", "/servers", 1000, 412, "resource_unavailable", "server type cx23 sold out in fsn1"));
             try (DockBridgeProcess daemon = DockBridgeProcess.start(home, config, sim.clientEnv())) {

@@ -60,6 +60,7 @@ import dev.dockbridge.bridge.host.HostMessages.RetryDelete;
 import dev.dockbridge.bridge.host.HostMessages.Up;
 import dev.dockbridge.bridge.host.HostMessages.Want;
 import dev.dockbridge.bridge.tunnel.RemoteStream;
+import dev.dockbridge.bridge.tunnel.CommandResult;
 import dev.dockbridge.bridge.tunnel.SshTarget;
 import dev.dockbridge.bridge.tunnel.Tunnel;
 import dev.dockbridge.bridge.tunnel.TunnelException;
@@ -78,8 +79,11 @@ import java.util.concurrent.CompletionException;
  */
 public final class HostLifecycle implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(HostLifecycle.class);
-    /** Stopping Docker and unmounting its volume takes seconds; a host that hangs must not stop the deletion. */
-    private static final Duration QUIESCE_TIMEOUT = Duration.ofSeconds(60);
+    /**
+     * Stopping Docker and unmounting its volume: the containers' own stop timeouts (bounded by the command at 5 min)
+     * and the unmount. A host that hangs past this must not stop the deletion.
+     */
+    private static final Duration QUIESCE_TIMEOUT = Duration.ofMinutes(6);
     /**
      * One docker command opens several connections within milliseconds; they all get the failure of one
      * bring-up instead of each starting another. The next command, later, tries again.
@@ -171,6 +175,7 @@ public final class HostLifecycle implements Closeable {
     private final List<CompletableFuture<Optional<ProvisionedHost>>> deletions = new ArrayList<>();
     private CompletableFuture<Boolean> idleDeletion; // completes true once deleted, false when called off
     private boolean callOff; // a docker command arrived while an idle deletion quiesced the host
+    private boolean refused; // the host resumes because its deletion was refused, not called off
     private boolean deleteWhenSettled; // an explicit delete arrived during a bring-up or a resume
     private CompletableFuture<Void> closing;
     private Instant nextCreateAllowed; // after a failed create
@@ -453,8 +458,8 @@ public final class HostLifecycle implements Closeable {
             onIdleDelete(d);
         } else if (m instanceof Delete d) {
             onDelete(d);
-        } else if (m instanceof Quiesced) {
-            onQuiesced();
+        } else if (m instanceof Quiesced q) {
+            onQuiesced(q);
         } else if (m instanceof Resumed r) {
             onResumed(r);
         } else if (m instanceof Deleted d) {
@@ -638,18 +643,47 @@ public final class HostLifecycle implements Closeable {
         enter(HostState.QUIESCING, "stopping Docker and unmounting its volume");
         Tunnel t = tunnel;
         operation = work.submit(() -> {
-            runOnHost(t, before.get(), h, "before deleting");
-            post(new Quiesced(e));
+            CommandResult r = runOnHost(t, before.get(), h, "before deleting");
+            // only a definite failure keeps the server: one that does not answer is deleted as before
+            post(new Quiesced(e, r != null && r.finished() && !r.succeeded() ? r.describe() : null));
         });
     }
 
-    private void onQuiesced() {
+    private void onQuiesced(Quiesced q) {
+        if (q.refusal() != null) {
+            refuseDeletion(q.refusal());
+            return;
+        }
         if (!callOff || !deletions.isEmpty()) {
             deleteNow(doomed);
             return;
         }
+        resume("deletion called off: starting Docker again");
+    }
+
+    /**
+     * The data volume could not be released: deleting now would cut it off mid-write, so the server stays (and is
+     * billed). Docker starts again; an idle deletion is tried again after another idle timeout, counted from now.
+     */
+    private void refuseDeletion(String why) {
+        reason = "not deleted: its data volume could not be unmounted (" + why + ")";
+        log.warn("server {} not deleted: its data volume could not be unmounted ({}); Docker is started again and the server keeps "
+                + "costing money; see what holds /var/lib/docker with 'dockbridge ssh -- fuser -vm /var/lib/docker'", host.name(), why);
+        HostUnavailableException refusal = new HostUnavailableException("server " + host.name() + " was not deleted: its data volume "
+                + "could not be unmounted (" + why + "); end what holds /var/lib/docker ('dockbridge ssh -- fuser -vm /var/lib/docker') "
+                + "and try again", null);
+        deletions.forEach(f -> f.completeExceptionally(refusal));
+        deletions.clear();
+        if (closing != null) {
+            log.error("DockBridge is stopping and server {} stays: it keeps costing money until deleted ('dockbridge server destroy')", host.name());
+        }
+        refused = true;
+        resume("not deleted: starting Docker again");
+    }
+
+    private void resume(String stepNow) {
         long e = ++epoch;
-        enter(HostState.RESUMING, "deletion called off: starting Docker again");
+        enter(HostState.RESUMING, stepNow);
         Tunnel t = tunnel;
         ProvisionedHost h = host;
         Optional<String> undo = provider.cancelledDeleteCommand();
@@ -666,7 +700,12 @@ public final class HostLifecycle implements Closeable {
     }
 
     private void onResumed(Resumed r) {
-        if (r.error() != null) {
+        boolean afterRefusal = refused;
+        refused = false;
+        if (r.error() != null && afterRefusal) {
+            // the volume is still mounted: never cut off by a deletion; the session's own recovery takes over
+            log.warn("Docker on {} did not answer after the refused deletion ({})", host.name(), message(r.error()));
+        } else if (r.error() != null) {
             // a server whose Docker does not come back is of no use: finish the deletion, the waiters get a new one
             log.warn("Docker on {} did not come back after the called-off deletion ({}); deleting it after all", host.name(),
                     message(r.error()));
@@ -676,7 +715,9 @@ public final class HostLifecycle implements Closeable {
         epoch++;
         callOff = false;
         enter(HostState.READY, null);
-        log.info("deletion of {} called off; Docker answers again", host.name());
+        if (!afterRefusal) {
+            log.info("deletion of {} called off; Docker answers again", host.name());
+        }
         waiters.forEach(w -> w.complete(tunnel));
         waiters.clear();
         completeIdleDeletion(false);
@@ -952,12 +993,19 @@ public final class HostLifecycle implements Closeable {
     }
 
     /** Best effort: a host that does not answer is deleted anyway (its volume then recovers like after a power cut). */
-    private void runOnHost(Tunnel t, String command, ProvisionedHost h, String when) {
+    /** Null when the command could not be run (the session failed). */
+    private CommandResult runOnHost(Tunnel t, String command, ProvisionedHost h, String when) {
         try {
-            Optional<Integer> status = t.run(command, QUIESCE_TIMEOUT);
-            log.info("{} {}: {}", when, h.name(), status.map(code -> "exit " + code).orElse("timed out after " + QUIESCE_TIMEOUT.toSeconds() + " s"));
+            CommandResult r = t.run(command, QUIESCE_TIMEOUT);
+            if (r.succeeded()) {
+                log.info("{} {}: done", when, h.name());
+            } else {
+                log.warn("{} {}: {}", when, h.name(), r.describe());
+            }
+            return r;
         } catch (IOException e) {
-            log.warn("{} {}: the command failed: {}", when, h.name(), e.getMessage());
+            log.warn("{} {}: the command could not be run: {}", when, h.name(), e.getMessage());
+            return null;
         }
     }
 

@@ -101,7 +101,8 @@ final class HostMessages {
         }
     }
 
-    record Quiesced(long epoch) implements Msg {
+    /** @param refusal why the host must not be deleted (its data volume could not be unmounted), or null */
+    record Quiesced(long epoch, String refusal) implements Msg {
         public Event event() {
             return QUIESCED;
         }

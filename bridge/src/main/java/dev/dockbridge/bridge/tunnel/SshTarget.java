@@ -1,5 +1,6 @@
 package dev.dockbridge.bridge.tunnel;
 
+import java.nio.file.Path;
 import java.security.KeyPair;
 import java.time.Duration;
 import java.util.Objects;
@@ -7,6 +8,9 @@ import java.util.Objects;
 /**
  * Where and how to log in: the host, the client identity, and the rule that decides which host keys are
  * trusted. One target is one remote host; a new server is a new target.
+ *
+ * @param identity    the key to log in with, or null when only the agent's keys are used
+ * @param agentSocket an ssh-agent whose keys are offered first (as OpenSSH does), or null
  */
 public record SshTarget(
         String host,
@@ -18,13 +22,16 @@ public record SshTarget(
         Duration connectTimeout,
         Duration keepaliveInterval,
         int keepaliveMaxMisses,
-        Duration reconnectWait) {
+        Duration reconnectWait,
+        Path agentSocket) {
 
 
     public SshTarget {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(user, "user");
-        Objects.requireNonNull(identity, "identity");
+        if (identity == null && agentSocket == null) {
+            throw new IllegalArgumentException("an identity or an agent is needed");
+        }
         Objects.requireNonNull(hostKeyTrust, "hostKeyTrust");
         Objects.requireNonNull(connectTimeout, "connectTimeout");
         Objects.requireNonNull(keepaliveInterval, "keepaliveInterval");

@@ -16,6 +16,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 
 import org.apache.sshd.client.SshClient;
+import org.apache.sshd.client.config.hosts.HostConfigEntryResolver;
 import org.apache.sshd.client.channel.AbstractClientChannel;
 import org.apache.sshd.client.channel.ChannelExec;
 import org.apache.sshd.client.channel.ClientChannelEvent;
@@ -48,6 +49,7 @@ import java.util.concurrent.TimeUnit;
  * <p>Thread-safe. The tunnel owns its SSH client and session; {@link #close()} ends both.
  */
 public final class SshTunnel implements Tunnel {
+    private static final int COMMAND_OUTPUT_LIMIT = 4096;
     private static final Logger log = LoggerFactory.getLogger(SshTunnel.class);
     private static final AttributeKey<String> HOST_KEY_REFUSAL = new AttributeKey<>();
     private static final Duration FRESH_ATTEMPT_AFTER = Duration.ofSeconds(2);
@@ -84,7 +86,12 @@ public final class SshTunnel implements Tunnel {
             }
             return refusal == null;
         });
-        client.setKeyIdentityProvider(s -> List.of(target.identity()));
+        client.setKeyIdentityProvider(s -> target.identity() == null ? List.of() : List.of(target.identity()));
+        if (target.agentSocket() != null) {
+            client.setAgentFactory(UnixSocketAgent.factory(target.agentSocket()));
+        }
+        // DockBridge's config says where and how to log in; ~/.ssh/config is not read (README: "SSH setups")
+        client.setHostConfigEntryResolver(HostConfigEntryResolver.EMPTY);
         CoreModuleProperties.HEARTBEAT_INTERVAL.set(client, target.keepaliveInterval());
         CoreModuleProperties.HEARTBEAT_NO_REPLY_MAX.set(client, target.keepaliveMaxMisses());
         // The heartbeat decides when a session is dead; sshd's own idle timeout would cut idle tunnels.
@@ -459,13 +466,41 @@ public final class SshTunnel implements Tunnel {
      * @return its exit status, or empty if it did not finish in time
      */
     @Override
-    public Optional<Integer> run(String command, Duration timeout) throws IOException {
+    public CommandResult run(String command, Duration timeout) throws IOException {
         try (ChannelExec exec = session().createExecChannel(command)) {
-            exec.setOut(OutputStream.nullOutputStream());
-            exec.setErr(OutputStream.nullOutputStream());
+            ByteArrayOutputStream output = new ByteArrayOutputStream();
+            OutputStream bounded = new BoundedOutput(output, COMMAND_OUTPUT_LIMIT);
+            exec.setOut(bounded);
+            exec.setErr(bounded);
             exec.open().verify(target.connectTimeout());
-            Set<ClientChannelEvent> events = exec.waitFor(EnumSet.of(ClientChannelEvent.CLOSED, ClientChannelEvent.EXIT_STATUS), timeout);
-            return events.contains(ClientChannelEvent.EXIT_STATUS) ? Optional.ofNullable(exec.getExitStatus()) : Optional.empty();
+            Set<ClientChannelEvent> events = exec.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), timeout);
+            Integer status = events.contains(ClientChannelEvent.EXIT_STATUS) || events.contains(ClientChannelEvent.CLOSED) ? exec.getExitStatus() : null;
+            synchronized (output) {
+                return new CommandResult(status, output.toString(StandardCharsets.UTF_8));
+            }
+        }
+    }
+
+    /** Keeps the first {@code limit} bytes a command writes; its two streams write from SSHD's threads. */
+    private static final class BoundedOutput extends OutputStream {
+        private final ByteArrayOutputStream sink;
+        private final int limit;
+
+        BoundedOutput(ByteArrayOutputStream sink, int limit) {
+            this.sink = sink;
+            this.limit = limit;
+        }
+
+        @Override
+        public void write(int b) {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            synchronized (sink) {
+                sink.write(b, off, Math.max(0, Math.min(len, limit - sink.size())));
+            }
         }
     }
 

@@ -42,9 +42,9 @@ public interface Tunnel extends Closeable {
     /**
      * Runs a shell command on the host and waits for it, at most {@code timeout}.
      *
-     * @return its exit status, or empty if it did not finish in time
+     * @return its exit status (none if it did not finish in time) and the end of its output
      */
-    Optional<Integer> run(String command, Duration timeout) throws IOException;
+    CommandResult run(String command, Duration timeout) throws IOException;
 
     /** Ends the session and stops reconnecting. Idempotent. */
     @Override

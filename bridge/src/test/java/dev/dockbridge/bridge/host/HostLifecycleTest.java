@@ -30,6 +30,7 @@ import org.junit.jupiter.api.Test;
 import dev.dockbridge.bridge.testing.MutableClock;
 
 import dev.dockbridge.bridge.tunnel.RemoteStream;
+import dev.dockbridge.bridge.tunnel.CommandResult;
 import dev.dockbridge.bridge.tunnel.SshTarget;
 import dev.dockbridge.bridge.tunnel.Tunnel;
 import dev.dockbridge.bridge.tunnel.TunnelException;
@@ -142,6 +143,30 @@ class HostLifecycleTest {
         assertThat(provider.calls).as("no DELETE").isEmpty();
         assertThat(visited).containsExactly(HostState.QUIESCING, HostState.RESUMING, HostState.READY);
         assertThat(t1.closed).isFalse();
+    }
+
+    @Test
+    void aVolumeThatCannotBeUnmountedKeepsTheServerAndSaysWhy() throws Exception {
+        provider.volume = true;
+        FakeTunnel t1 = readyHost();
+        t1.quiesceFails = true;
+        CompletableFuture<Boolean> idle = lifecycle.requestIdleDeletion(lifecycle.snapshot().epoch(), () -> true);
+        assertThat(idle.get(10, TimeUnit.SECONDS)).as("not deleted").isFalse();
+        waitFor(() -> lifecycle.snapshot().state() == HostState.READY);
+        assertThat(t1.commands).containsExactly("quiesce", "resume");
+        assertThat(provider.calls).as("no DELETE").isEmpty();
+        assertThat(lifecycle.snapshot().reason()).contains("not deleted").contains("exit 3: umount: /var/lib/docker: target is busy.");
+        assertThat(t1.closed).isFalse();
+        assertThat(ensureReady()).as("Docker is back, on the same server").isSameAs(t1);
+
+        // an explicit deletion is refused the same way, and says what to do
+        assertThatThrownBy(() -> lifecycle.destroy(WAIT)).hasMessageContaining("was not deleted").hasMessageContaining("target is busy")
+                .hasMessageContaining("fuser -vm /var/lib/docker");
+        assertThat(provider.calls).isEmpty();
+        t1.quiesceFails = false;
+        assertThat(lifecycle.destroy(WAIT)).map(ProvisionedHost::name).contains("h1");
+        assertThat(provider.calls).containsExactly("destroy h1");
+        assertThat(lifecycle.snapshot().reason()).isNull();
     }
 
     @Test
@@ -370,7 +395,7 @@ class HostLifecycleTest {
 
         ProvisionedHost host(int n, String status) {
             SshTarget target = new SshTarget("10.0.0." + n, 22, "root", KEY, "test key", (s, remote, key) -> null, Duration.ofSeconds(1),
-                    Duration.ofSeconds(15), 3, Duration.ofSeconds(1));
+                    Duration.ofSeconds(15), 3, Duration.ofSeconds(1), null);
             return new ProvisionedHost(String.valueOf(n), "h" + n, target, clock.instant(), "cx23", "nbg1", !"running".equals(status), status);
         }
 
@@ -452,6 +477,7 @@ class HostLifecycleTest {
         final List<Listener> listeners = new CopyOnWriteArrayList<>();
         volatile CountDownLatch runGate = new CountDownLatch(0);
         volatile boolean closed;
+        volatile boolean quiesceFails;
 
         FakeTunnel(String host) {
             this.host = host;
@@ -514,14 +540,15 @@ class HostLifecycleTest {
         }
 
         @Override
-        public Optional<Integer> run(String command, Duration timeout) {
+        public CommandResult run(String command, Duration timeout) {
             commands.add(command);
             try {
                 runGate.await();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            return Optional.of(0);
+            return command.equals("quiesce") && quiesceFails ? new CommandResult(3, "umount: /var/lib/docker: target is busy.\n")
+                    : new CommandResult(0, "");
         }
 
         @Override

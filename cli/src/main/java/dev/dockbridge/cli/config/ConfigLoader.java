@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.regex.Pattern;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 
@@ -201,6 +202,13 @@ public final class ConfigLoader {
         positive(file, "idle.timeout", c.idle().timeout());
         check(file, c.idle().workingCpuPercent() >= 0, "idle.working_cpu_percent", "must be 0 or more (percent of one core; 0: any running container keeps the server)");
         positive(file, "hetzner.boot_timeout", c.hetzner().bootTimeout());
+        var h = c.hetzner();
+        check(file, h.location() == null || h.locations().equals(List.of(h.location())), "hetzner.location",
+                "give either hetzner.location or hetzner.locations, not both");
+        check(file, h.serverType() == null || h.serverTypes().equals(List.of(h.serverType())), "hetzner.server_type",
+                "give either hetzner.server_type or hetzner.server_types, not both");
+        nonEmptyNames(file, "hetzner.locations", h.locations());
+        nonEmptyNames(file, "hetzner.server_types", h.serverTypes());
         int volume = c.hetzner().volumeSizeGb();
         check(file, volume == 0 || (volume >= 10 && volume <= 10240), "hetzner.volume_size_gb",
                 "must be 0 (no volume) or between 10 and 10240, got " + volume);
@@ -256,6 +264,14 @@ public final class ConfigLoader {
         } catch (UnknownHostException e) {
             return false;
         }
+    }
+
+    private static void nonEmptyNames(Path file, String key, List<String> names) throws ConfigException {
+        check(file, !names.isEmpty(), key, "must name at least one");
+        for (String name : names) {
+            check(file, name != null && name.matches("[a-z0-9-]+"), key, "'" + name + "' is not a Hetzner name (such as nbg1 or cx23)");
+        }
+        check(file, names.stream().distinct().count() == names.size(), key, "names one twice: " + names);
     }
 
     private static void positive(Path file, String key, Duration d) throws ConfigException {

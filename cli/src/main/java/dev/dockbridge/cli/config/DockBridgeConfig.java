@@ -26,7 +26,7 @@ public record DockBridgeConfig(
         local = local == null ? new Local(null, null, null, null) : local;
         ssh = ssh == null ? new Ssh(null, null, null, null, null, null, null, null, null, null) : ssh;
         remote = remote == null ? new Remote(null) : remote;
-        hetzner = hetzner == null ? new Hetzner(null, null, null, null, null, null, null) : hetzner;
+        hetzner = hetzner == null ? new Hetzner(null, null, null, null, null, null, null, null, null) : hetzner;
         idle = idle == null ? new Idle(null, null, null) : idle;
         forward = forward == null ? new Forward(null, null, null, null) : forward;
         profiles = profiles == null ? Map.of() : profiles;
@@ -77,14 +77,20 @@ public record DockBridgeConfig(
         }
     }
 
-    /** {@code boot_timeout}: from the create call until Docker answers; past it the server is deleted. */
-    public record Hetzner(String endpoint, String serverType, String location, String image, Boolean firewall,
-                          Integer volumeSizeGb, Duration bootTimeout) {
+    /**
+     * {@code boot_timeout}: from the create call until Docker answers; past it the server is deleted.
+     * {@code locations} and {@code server_types}: tried in order when a create is refused as unavailable (a sold-out
+     * type, a location closed to new servers); the singular keys name a list of one.
+     */
+    public record Hetzner(String endpoint, String serverType, List<String> serverTypes, String location, List<String> locations,
+                          String image, Boolean firewall, Integer volumeSizeGb, Duration bootTimeout) {
+        public static final List<String> DEFAULT_LOCATIONS = List.of("nbg1", "fsn1", "hel1");
+
         public Hetzner {
             bootTimeout = bootTimeout == null ? Duration.ofMinutes(10) : bootTimeout;
             endpoint = endpoint == null ? "https://api.hetzner.cloud/v1" : endpoint;
-            serverType = serverType == null ? "cx23" : serverType;
-            location = location == null ? "fsn1" : location;
+            serverTypes = serverTypes != null ? List.copyOf(serverTypes) : List.of(serverType == null ? "cx23" : serverType);
+            locations = locations != null ? List.copyOf(locations) : location != null ? List.of(location) : DEFAULT_LOCATIONS;
             image = image == null ? "docker-ce" : image;
             firewall = firewall == null ? Boolean.TRUE : firewall;
             volumeSizeGb = volumeSizeGb == null ? 0 : volumeSizeGb;

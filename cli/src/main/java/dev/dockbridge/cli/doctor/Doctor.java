@@ -108,12 +108,20 @@ public final class Doctor {
         List<Path> files = new ArrayList<>();
         if (config.provider() == DockBridgeConfig.Provider.SSH) {
             Path identity = DaemonAssembly.identityFile(ctx, config.ssh().identityFile());
+            Path agent = DaemonAssembly.agentSocket(ctx);
+            if (agent != null && config.ssh().identityFile() == null && !Files.exists(identity)) {
+                return Check.ok("ssh keys", "the keys of the ssh-agent at " + agent);
+            }
             try {
                 IdentityFiles.load(identity);
+                files.add(identity);
+            } catch (IdentityFiles.PassphraseRequired e) {
+                return agent != null ? Check.ok("ssh keys", e.getMessage() + "; the ssh-agent at " + agent + " is used (ssh-add it there)")
+                        : Check.ok("ssh keys", e.getMessage() + ": 'dockbridge start' asks for it on a terminal; for --detach, ssh-add it "
+                                + "to an ssh-agent and set SSH_AUTH_SOCK");
             } catch (IOException e) {
-                return Check.fail("ssh keys", e.getMessage(), "set ssh.identity_file to a private key without passphrase (ssh-keygen -t ed25519 -N '')");
+                return Check.fail("ssh keys", e.getMessage(), "set ssh.identity_file to a private key (ssh-keygen -t ed25519), or use an ssh-agent");
             }
-            files.add(identity);
         } else {
             for (String name : List.of("id_ed25519", "host_ed25519")) {
                 Path f = profile.stateDir().resolve(name);

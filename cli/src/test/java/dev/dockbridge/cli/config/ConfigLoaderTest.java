@@ -43,6 +43,21 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void locationsAndServerTypesAreListsInOrderAndTheSingularKeysAListOfOne() throws Exception {
+        DockBridgeConfig defaults = loader.load(dir.resolve("absent.yaml"), false, "default");
+        assertThat(defaults.hetzner().locations()).containsExactly("nbg1", "fsn1", "hel1");
+        assertThat(defaults.hetzner().serverTypes()).containsExactly("cx23");
+        assertThat(load("hetzner:\n  location: hel1\n  server_type: cax11\n", "default").hetzner().locations()).containsExactly("hel1");
+        DockBridgeConfig lists = load("hetzner:\n  locations: [fsn1, hel1]\n  server_types: [cx23, cx33]\n", "default");
+        assertThat(lists.hetzner().locations()).containsExactly("fsn1", "hel1");
+        assertThat(lists.hetzner().serverTypes()).containsExactly("cx23", "cx33");
+        assertThat(error("hetzner:\n  location: fsn1\n  locations: [hel1]\n")).contains("either hetzner.location or hetzner.locations");
+        assertThat(error("hetzner:\n  locations: []\n")).contains("hetzner.locations: must name at least one");
+        assertThat(error("hetzner:\n  locations: [nbg1, nbg1]\n")).contains("names one twice");
+        assertThat(error("hetzner:\n  server_types: [\"CX 23\"]\n")).contains("hetzner.server_types").contains("not a Hetzner name");
+    }
+
+    @Test
     void missingExplicitFileIsAnError() {
         assertThatThrownBy(() -> loader.load(dir.resolve("absent.yaml"), true, "default"))
                 .hasMessageContaining("absent.yaml does not exist");

@@ -179,7 +179,7 @@ public final class Transport {
         String correlation = response.header("X-Correlation-Id");
         String detail = code != null ? code + ": " + message : "HTTP " + response.code();
         return new HetznerApiException(response.code(), code, what + " failed: " + detail
-                + (correlation != null ? " (correlation id " + correlation + ")" : ""), correlation, null);
+                + (correlation != null ? " (correlation id " + correlation + ")" : ""), message, correlation, null);
     }
 
     private void recordRateLimit(Response response) {

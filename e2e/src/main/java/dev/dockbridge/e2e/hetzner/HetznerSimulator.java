@@ -9,7 +9,9 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -68,6 +70,7 @@ public final class HetznerSimulator implements AutoCloseable {
     private final List<TestHost> freeHosts = new ArrayList<>();
     private final List<String> calls = new ArrayList<>();
     private final List<Fault> faults = new ArrayList<>();
+    private final Set<String> closedLocations = new HashSet<>();
     private Duration bootDelay = Duration.ofSeconds(1);
     private Boot boot = Boot.NORMAL;
     private double rateRemaining = RATE_LIMIT;
@@ -153,6 +156,16 @@ public final class HetznerSimulator implements AutoCloseable {
     }
 
     /** Ends every scripted fault. */
+    /**
+     * Closes a location to new servers, as Hetzner did to fsn1 for long stretches: creates there are refused with 412
+     * {@code resource_unavailable} ("server location disabled") while the server types still list it as available.
+     */
+    public void closeLocation(String location) {
+        synchronized (lock) {
+            closedLocations.add(location);
+        }
+    }
+
     public void clearFaults() {
         synchronized (lock) {
             faults.clear();
@@ -398,6 +411,9 @@ public final class HetznerSimulator implements AutoCloseable {
         String userData = body.path("user_data").asText("");
         if (userData.length() > 32 * 1024) {
             return invalid("user_data", "is longer than 32 KiB");
+        }
+        if (closedLocations.contains(location)) {
+            return error(412, "resource_unavailable", "server location disabled");
         }
         if (freeHosts.isEmpty()) {
             return error(412, "resource_unavailable", "server type " + type + " sold out in " + location);

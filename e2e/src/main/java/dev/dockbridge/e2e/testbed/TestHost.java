@@ -202,9 +202,17 @@ public final class TestHost {
         writeSystemctl();
         // Its own /run, with this host's engine at /run/docker.sock: what a real server's sshd sees. Its own
         // /usr/local/sbin, with a systemctl that acts on this host's engine (the test bed has no systemd).
+        // A data volume's disk is mounted at /var/lib/docker, with its fstab line, as cloud-init leaves a server: the
+        // release before a deletion unmounts it for real, and fails for real while something there holds it.
+        String volume = "";
+        if (dataRoot != null && !dataRoot.equals(dir.resolve("docker-data"))) {
+            Path fstab = Files.writeString(dir.resolve("fstab"), dataRoot + " /var/lib/docker none bind 0 0\n");
+            volume = " && mkdir -p /var/lib/docker && mount --bind " + dataRoot + " /var/lib/docker && mount --bind " + fstab + " /etc/fstab";
+        }
         String script = "mount -t tmpfs -o mode=755 tmpfs /run && mkdir -p /run/sshd && touch /run/docker.sock"
                 + " && mount --bind " + dockerSocket() + " /run/docker.sock"
                 + " && mount -t tmpfs -o mode=755 tmpfs /usr/local/sbin && cp " + dir.resolve("systemctl") + " /usr/local/sbin/systemctl"
+                + volume
                 + " && exec /usr/sbin/sshd -f " + config + " -E " + dir.resolve("sshd_" + port + ".log");
         run(inside("unshare", "--mount", "--propagation", "private", "sh", "-c", script));
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();

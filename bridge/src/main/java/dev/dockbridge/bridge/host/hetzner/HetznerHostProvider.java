@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 
@@ -50,15 +51,27 @@ public final class HetznerHostProvider implements HostProvider {
     private static final Set<String> MOVING = Set.of("initializing", "starting", "stopping", "migrating", "rebuilding", "unknown");
     private static final Duration STATUS_POLL = Duration.ofSeconds(1);
 
-    /** What to create, and how to reach it. */
-    public record Settings(String profile, String serverType, String location, String image, boolean firewall, int volumeSizeGb,
-                           Duration actionTimeout, Duration connectTimeout, Duration keepaliveInterval, int keepaliveMaxMisses,
-                           Duration reconnectWait) {
+    /**
+     * What to create, and how to reach it. {@code serverTypes} and {@code locations} are in order of preference:
+     * each type is tried in every location before the next type, since locations differ little and types in price.
+     */
+    public record Settings(String profile, List<String> serverTypes, List<String> locations, String image, boolean firewall,
+                           int volumeSizeGb, Duration actionTimeout, Duration connectTimeout, Duration keepaliveInterval,
+                           int keepaliveMaxMisses, Duration reconnectWait) {
+        public Settings {
+            serverTypes = List.copyOf(serverTypes);
+            locations = List.copyOf(locations);
+        }
     }
 
-    /** Stop Docker so it writes everything out, then unmount: the volume is detached by the deletion that follows. */
-    private static final String RELEASE_VOLUME = "systemctl stop docker.socket docker.service containerd.service 2>/dev/null; sync; "
-            + "umount /var/lib/docker 2>/dev/null; sync";
+    /**
+     * Stop the containers (each by its own stop timeout, all within 5 min), then Docker, so everything is written
+     * out, then unmount: the volume is detached by the deletion that follows. Exits non-zero, saying what holds the
+     * volume, when it cannot be unmounted; the server is then not deleted.
+     */
+    private static final String RELEASE_VOLUME = "docker ps -q 2>/dev/null | timeout 300 xargs -r -P 16 -n 1 docker stop >/dev/null; "
+            + "systemctl stop docker.socket docker.service containerd.service; sync; "
+            + "if mountpoint -q /var/lib/docker; then umount /var/lib/docker || { fuser -vm /var/lib/docker 2>&1 | head -n 6; exit 3; }; fi; sync";
     /** A deletion called off after the release: mount the volume again (fstab knows it), then Docker. */
     private static final String REGAIN_VOLUME = "mountpoint -q /var/lib/docker || mount /var/lib/docker; "
             + "systemctl start containerd.service docker.socket docker.service";
@@ -85,7 +98,11 @@ public final class HetznerHostProvider implements HostProvider {
 
     @Override
     public String describe() {
-        return "hetzner " + settings.serverType() + " in " + settings.location();
+        return "hetzner " + alternatives(settings.serverTypes()) + " in " + alternatives(settings.locations());
+    }
+
+    private static String alternatives(List<String> names) {
+        return names.size() == 1 ? names.get(0) : names.get(0) + " (else " + String.join(", ", names.subList(1, names.size())) + ")";
     }
 
     @Override
@@ -163,46 +180,94 @@ public final class HetznerHostProvider implements HostProvider {
         return call(() -> createWithVolume(progress));
     }
 
+    /**
+     * Tries each server type in each location, in order, until Hetzner takes a create: a refusal as unavailable
+     * (sold out, a location closed to new servers) moves on to the next; any other error ends the attempt. A data
+     * volume can only attach in its own location, so an existing one decides the location.
+     */
     private ProvisionedHost createWithVolume(Consumer<String> progress) throws IOException {
-        Volume volume = null;
-        boolean volumeCreated = false;
-        if (settings.volumeSizeGb() > 0) {
-            Optional<Volume> existing = findVolume();
-            volumeCreated = existing.isEmpty();
-            volume = existing.isPresent() ? existing.get() : createVolume();
-            progress.accept("data volume " + volume.name() + " (" + volume.id() + ", " + volume.size() + " GB) "
-                    + (volumeCreated ? "created" : "reused") + " for /var/lib/docker");
+        Optional<Volume> existing = settings.volumeSizeGb() > 0 ? findVolume() : Optional.empty();
+        List<String> locations = existing.map(v -> List.of(v.location().name())).orElse(settings.locations());
+        SshKey key = ensureSshKey();
+        progress.accept("ssh key " + key.name() + " (" + key.id() + ")");
+        List<Long> firewalls = settings.firewall() ? List.of(ensureFirewall().id()) : List.of();
+        List<String> refused = new ArrayList<>();
+        for (String typeName : settings.serverTypes()) {
+            ServerType type = api.getServerType(typeName).orElseThrow(() -> new ProviderException(Kind.INVALID_CONFIG,
+                    "hetzner.server_types: Hetzner has no server type '" + typeName + "'", null));
+            Image image = api.findImage(settings.image(), type.architecture()).orElseThrow(() -> new ProviderException(Kind.INVALID_CONFIG,
+                    "hetzner.image: no image '" + settings.image() + "' for " + type.architecture() + " (server type " + type.name() + ")", null));
+            for (String location : locations) {
+                if (!type.orderableIn(location)) {
+                    refused.add(type.name() + " in " + location + " (not orderable there now)");
+                    progress.accept(type.name() + " cannot be ordered in " + location + " now");
+                    continue;
+                }
+                Optional<ProvisionedHost> host = createIn(progress, key, firewalls, type, image, location, existing.orElse(null), refused);
+                if (host.isPresent()) {
+                    if (!refused.isEmpty()) {
+                        progress.accept("took " + type.name() + " in " + location + " (" + refused.size() + " unavailable before it)");
+                    }
+                    return host.get();
+                }
+            }
+        }
+        throw new ProviderException(Kind.UNAVAILABLE, "resource_unavailable: no server could be had: " + String.join("; ", refused) + ". "
+                + (existing.isPresent() ? "The data volume " + existing.get().name() + " holds /var/lib/docker in " + locations.get(0)
+                        + " and can only attach there: try again later, or move by deleting it ('dockbridge stop --destroy "
+                        + "--purge-volume', which loses its images and volumes) and listing the locations you want in hetzner.locations"
+                        : "Try again later, or add locations (hetzner.locations) or server types (hetzner.server_types)"), null);
+    }
+
+    /** Empty when Hetzner refused this type in this location as unavailable (noted in {@code refused}). */
+    private Optional<ProvisionedHost> createIn(Consumer<String> progress, SshKey key, List<Long> firewalls, ServerType type, Image image,
+                                               String location, Volume existingVolume, List<String> refused) throws IOException {
+        Volume volume = existingVolume;
+        if (settings.volumeSizeGb() > 0 && volume == null) {
+            volume = createVolume(location);
+            progress.accept("data volume " + volume.name() + " (" + volume.id() + ", " + volume.size() + " GB) created in " + location
+                    + " for /var/lib/docker");
+        } else if (volume != null) {
+            progress.accept("data volume " + volume.name() + " (" + volume.id() + ", " + volume.size() + " GB) reused for /var/lib/docker");
         }
         try {
-            return createServer(progress, volume);
+            Optional<ProvisionedHost> host = createServer(progress, key, firewalls, type, image, location, volume, refused);
+            if (host.isEmpty() && existingVolume == null && volume != null) {
+                deleteUnusedVolume(volume);
+            }
+            return host;
         } catch (IOException | RuntimeException e) {
-            if (volumeCreated) {
-                // a volume made for this attempt holds nothing yet, but costs money every month
-                api.deleteVolume(volume.id());
-                this.volume = null;
+            if (existingVolume == null && volume != null) {
+                deleteUnusedVolume(volume);
             }
             throw e;
         }
     }
 
-    private ProvisionedHost createServer(Consumer<String> progress, Volume volume) throws IOException {
-        SshKey key = ensureSshKey();
-        progress.accept("ssh key " + key.name() + " (" + key.id() + ")");
-        List<Long> firewalls = settings.firewall() ? List.of(ensureFirewall().id()) : List.of();
-        ServerType type = api.getServerType(settings.serverType()).orElseThrow(() -> new ProviderException(Kind.INVALID_CONFIG,
-                "hetzner.server_type: Hetzner has no server type '" + settings.serverType() + "'", null));
-        if (!type.orderableIn(settings.location())) {
-            throw new ProviderException(Kind.UNAVAILABLE, "resource_unavailable: server type " + type.name()
-                    + " cannot be ordered in " + settings.location() + " now; choose another hetzner.location or hetzner.server_type", null);
-        }
-        Image image = api.findImage(settings.image(), type.architecture()).orElseThrow(() -> new ProviderException(Kind.INVALID_CONFIG,
-                "hetzner.image: no image '" + settings.image() + "' for " + type.architecture() + " (server type " + type.name() + ")", null));
+    /** A volume made for this attempt holds nothing yet, but costs money every month. */
+    private void deleteUnusedVolume(Volume v) throws IOException {
+        api.deleteVolume(v.id());
+        this.volume = null;
+    }
+
+    private Optional<ProvisionedHost> createServer(Consumer<String> progress, SshKey key, List<Long> firewalls, ServerType type, Image image,
+                                                   String location, Volume volume, List<String> refused) throws IOException {
         String name = "dockbridge-" + settings.profile().replace('_', '-') + "-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()).substring(0, 6);
         String userData = CloudInit.dockerHost(hostKey.privatePem(), hostKey.publicLine(), !"docker-ce".equals(settings.image()),
                 volume == null ? null : volume.linuxDevice());
-        CreatedServer created = api.createServer(new CreateServerRequest(name, type.name(), image.id(), settings.location(),
-                List.of(key.id()), firewalls, labels(), userData, volume == null ? List.of() : List.of(volume.id())));
-        progress.accept("server " + name + " (" + created.server().id() + ") created, waiting for it to start");
+        CreatedServer created;
+        try {
+            created = api.createServer(new CreateServerRequest(name, type.name(), image.id(), location,
+                    List.of(key.id()), firewalls, labels(), userData, volume == null ? List.of() : List.of(volume.id())));
+        } catch (HetznerApiException e) {
+            if (translate(e).kind() != Kind.UNAVAILABLE) {
+                throw e;
+            }
+            refused.add(type.name() + " in " + location + " (" + e.apiError() + ")");
+            progress.accept(type.name() + " in " + location + " refused: " + e.apiError());
+            return Optional.empty();
+        }
+        progress.accept("server " + name + " (" + created.server().id() + ", " + type.name() + " in " + location + ") created, waiting for it to start");
         try {
             api.waitForActions(created.actions(), Duration.ofMillis(500), settings.actionTimeout());
             Server running = api.getServer(created.server().id()).orElseThrow(() -> new ProviderException(Kind.NOT_FOUND,
@@ -211,7 +276,7 @@ public final class HetznerHostProvider implements HostProvider {
             if (volume != null) {
                 this.volume = api.getVolume(volume.id()).orElse(null); // now attached
             }
-            return toHost(running, true);
+            return Optional.of(toHost(running, true));
         } catch (IOException | RuntimeException e) {
             boolean interrupted = Thread.interrupted(); // cancelled (daemon stopping): the server is still deleted
             try {
@@ -229,32 +294,25 @@ public final class HetznerHostProvider implements HostProvider {
         }
     }
 
-    /** The profile's volume in the configured location; refreshes what status shows. */
+    /** The profile's volume, wherever it is (its location decides the server's); refreshes what status shows. */
     private Optional<Volume> findVolume() throws IOException {
-        List<Volume> mine = api.listVolumes(labelSelector());
-        Optional<Volume> here = mine.stream().filter(v -> v.location() != null && settings.location().equals(v.location().name())).findFirst();
-        if (here.isEmpty() && !mine.isEmpty()) {
-            Volume elsewhere = mine.get(0);
-            throw new ProviderException(Kind.INVALID_CONFIG, "hetzner.location: the data volume " + elsewhere.name() + " of profile "
-                    + settings.profile() + " is in " + elsewhere.location().name() + ", and a volume can only be attached in its location; set "
-                    + "hetzner.location: " + elsewhere.location().name() + ", or delete it with 'dockbridge stop --destroy --purge-volume'", null);
+        Optional<Volume> mine = api.listVolumes(labelSelector()).stream().filter(v -> v.location() != null).findFirst();
+        if (mine.isPresent() && mine.get().server() != null && api.getServer(mine.get().server()).isPresent()) {
+            throw new ProviderException(Kind.INVALID_CONFIG, "the data volume " + mine.get().name() + " is attached to server "
+                    + mine.get().server() + ", which is not this profile's; detach it in the Cloud Console", null);
         }
-        if (here.isPresent() && here.get().server() != null && api.getServer(here.get().server()).isPresent()) {
-            throw new ProviderException(Kind.INVALID_CONFIG, "the data volume " + here.get().name() + " is attached to server "
-                    + here.get().server() + ", which is not this profile's; detach it in the Cloud Console", null);
-        }
-        volume = here.orElse(null);
+        volume = mine.orElse(null);
         if (volumePrice == null) {
             volumePrice = api.volumePrice().orElse(null);
         }
-        return here;
+        return mine;
     }
 
-    private Volume createVolume() throws IOException {
+    private Volume createVolume(String location) throws IOException {
         String name = "dockbridge-" + settings.profile().replace('_', '-') + "-docker";
         Map.Entry<Volume, Optional<Action>> created;
         try {
-            created = api.createVolume(name, settings.volumeSizeGb(), settings.location(), labels());
+            created = api.createVolume(name, settings.volumeSizeGb(), location, labels());
         } catch (HetznerApiException e) {
             if (!e.ambiguous()) {
                 throw e;
@@ -342,16 +400,22 @@ public final class HetznerHostProvider implements HostProvider {
 
     @Override
     public Optional<HourlyPrice> price(ProvisionedHost host) throws IOException {
-        HourlyPrice cached = priceCache;
-        if (cached == null && host.type() != null && host.location() != null) {
+        if (host.type() == null || host.location() == null) {
+            return Optional.empty();
+        }
+        String key = host.type() + " in " + host.location();
+        HourlyPrice cached = prices.get(key);
+        if (cached == null) {
             cached = call(() -> api.serverPrice(host.type(), host.location()))
                     .map(p -> new HourlyPrice(p.hourlyGross(), p.currency())).orElse(null);
-            priceCache = cached; // prices change rarely; one lookup per daemon
+            if (cached != null) {
+                prices.put(key, cached); // prices change rarely; one lookup per type and location a daemon uses
+            }
         }
         return Optional.ofNullable(cached);
     }
 
-    private volatile HourlyPrice priceCache;
+    private final Map<String, HourlyPrice> prices = new ConcurrentHashMap<>();
     /** As last seen; status reads it without an API call. */
     private volatile Volume volume;
     private volatile VolumePrice volumePrice;
@@ -385,7 +449,7 @@ public final class HetznerHostProvider implements HostProvider {
         }
         SshTarget target = new SshTarget(s.ipv4(), 22, "root", clientKey.pair(), "the DockBridge key of profile " + settings.profile(),
                 new PinnedHostKey(hostKey.pair().getPublic()), settings.connectTimeout(), settings.keepaliveInterval(),
-                settings.keepaliveMaxMisses(), settings.reconnectWait());
+                settings.keepaliveMaxMisses(), settings.reconnectWait(), null);
         Instant created = s.created() == null ? null : OffsetDateTime.parse(s.created()).toInstant();
         return new ProvisionedHost(String.valueOf(s.id()), s.name(), target, created, s.typeName(), s.locationName(), booting, s.status());
     }
