@@ -2,6 +2,7 @@ package dev.dockbridge.cli;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.Map;
 
 import dev.dockbridge.bridge.tunnel.IdentityFiles.PassphraseSource;
@@ -10,10 +11,11 @@ import dev.dockbridge.bridge.tunnel.IdentityFiles.PassphraseSource;
  * What commands get from the outside world: environment, home directory, output streams, the person at the
  * terminal (for a key's passphrase). No globals.
  */
-public record CliContext(Map<String, String> env, Path userHome, PrintWriter out, PrintWriter err, PassphraseSource passphrases) {
+public record CliContext(Map<String, String> env, Path userHome, PrintWriter out, PrintWriter err, PassphraseSource passphrases,
+                         Clock clock) {
 
     public CliContext(Map<String, String> env, Path userHome, PrintWriter out, PrintWriter err) {
-        this(env, userHome, out, err, PassphraseSource.NOBODY);
+        this(env, userHome, out, err, PassphraseSource.NOBODY, Clock.systemUTC());
     }
 
     /** Expands a leading {@code ~/} to the user's home. */

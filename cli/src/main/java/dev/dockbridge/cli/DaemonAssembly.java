@@ -34,6 +34,7 @@ import dev.dockbridge.bridge.host.ExistingHostProvider;
 import dev.dockbridge.bridge.host.HostState;
 import dev.dockbridge.bridge.host.HourlyPrice;
 import dev.dockbridge.bridge.host.hetzner.HetznerHostProvider;
+import dev.dockbridge.bridge.host.hetzner.ServerHostKeys;
 import dev.dockbridge.bridge.host.HostLifecycle;
 import dev.dockbridge.bridge.host.HostProvider;
 import dev.dockbridge.bridge.host.ProfileKeys;
@@ -272,10 +273,8 @@ public final class DaemonAssembly {
             endpoint = config.hetzner().endpoint();
         }
         ProfileKeys clientKey;
-        ProfileKeys hostKey;
         try {
             clientKey = ProfileKeys.loadOrCreate(profile.stateDir().resolve("id_ed25519"), "dockbridge-" + profile.name());
-            hostKey = ProfileKeys.loadOrCreate(profile.stateDir().resolve("host_ed25519"), "dockbridge-host-" + profile.name());
         } catch (IOException e) {
             throw new UserException(ExitCodes.FAILURE, "cannot prepare the keys of profile " + profile.name() + ": " + e.getMessage(), e);
         }
@@ -283,8 +282,14 @@ public final class DaemonAssembly {
         var ssh = config.ssh();
         return new HetznerHostProvider(new HetznerClient(endpoint, token),
                 new HetznerHostProvider.Settings(profile.name(), h.serverTypes(), h.locations(), h.image(), h.firewall(), h.volumeSizeGb(),
-                        ACTION_TIMEOUT, ssh.connectTimeout(), ssh.keepaliveInterval(), ssh.keepaliveMaxMisses(), ssh.reconnectWait()),
-                clientKey, hostKey);
+                        h.containerMetadata(), ACTION_TIMEOUT, ssh.connectTimeout(), ssh.keepaliveInterval(), ssh.keepaliveMaxMisses(),
+                        ssh.reconnectWait()),
+                clientKey, serverHostKeys(profile));
+    }
+
+    /** Each server's own host key; {@code host_ed25519} is the one key of servers made before there were per-server keys. */
+    public static ServerHostKeys serverHostKeys(Profile profile) {
+        return new ServerHostKeys(profile.stateDir(), profile.stateDir().resolve("host_ed25519"), profile.name());
     }
 
     /** The configured key, else {@code ~/.ssh/id_ed25519}, else {@code ~/.ssh/id_rsa} if only that exists. */

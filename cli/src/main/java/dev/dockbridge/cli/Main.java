@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.lang.reflect.Constructor;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.Optional;
 import java.util.Map;
 import java.util.Set;
@@ -32,7 +33,7 @@ public final class Main {
         }
         PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
         PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
-        CliContext ctx = new CliContext(System.getenv(), Path.of(System.getProperty("user.home")), out, err, Main::askAtTerminal);
+        CliContext ctx = new CliContext(System.getenv(), Path.of(System.getProperty("user.home")), out, err, Main::askAtTerminal, Clock.systemUTC());
         int code = run(ctx, args);
         out.flush();
         err.flush();
@@ -42,7 +43,7 @@ public final class Main {
     /** Empty without a terminal: a detached daemon's input is /dev/null, where the console reads end of file. */
     private static Optional<String> askAtTerminal(Path key) {
         Console console = System.console();
-        char[] typed = console == null ? null : console.readPassword("Passphrase for %s: ", key);
+        char[] typed = Terminal.interactive() ? console.readPassword("Passphrase for %s: ", key) : null;
         return typed == null ? Optional.empty() : Optional.of(new String(typed));
     }
 

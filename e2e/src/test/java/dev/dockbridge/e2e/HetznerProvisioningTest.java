@@ -25,6 +25,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 
 import dev.dockbridge.bridge.host.ProfileKeys;
 import dev.dockbridge.e2e.hetzner.Fault;
@@ -212,6 +213,52 @@ class HetznerProvisioningTest {
         }
     }
 
+    /** Issue 14 item 1: the metadata service (user_data, host key included) is out of containers' reach; each server has its own host key. */
+    @Test
+    void containersCannotReadTheMetadataServiceAndEachServerHasItsOwnHostKey(TestBed bed) throws Exception {
+        Path home = work.resolve("home");
+        try (DockBridgeProcess daemon = start()) {
+            DockerCli docker = new DockerCli(daemon.socket(), work.resolve("docker-config"));
+            docker.ok("build", "-t", "hz:md", BusyboxImage.context(work.resolve("context")).toString());
+            JsonNode first = sim.servers().get(0);
+            long firstId = first.path("id").asLong();
+            String firstName = first.path("name").asText();
+            String ip = first.path("public_net").path("ipv4").path("ip").asText();
+            var host = bed.host(3).address().equals(ip) ? bed.host(3) : bed.host(4);
+            String userData = sim.userData(firstId);
+            String firstKey = new YAMLMapper().readTree(userData)
+                    .path("ssh_keys").path("ed25519_public").asText();
+            assertThat(Files.readString(home.resolve("default/hosts/" + firstName + ".pub"))).contains(firstKey.split(" ")[1]);
+            assertThat(Files.getPosixFilePermissions(home.resolve("default/hosts/" + firstName))).containsExactlyInAnyOrder(
+                    PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
+            String url = "http://169.254.169.254/hetzner/v1/userdata";
+            try (AutoCloseable metadata = host.serveMetadata(userData)) {
+                // (Debian's busybox wget crashes with -q or -T: plain -O- it is)
+                Cmd.Result onHost = DockBridgeProcess.run(home, env(), Duration.ofSeconds(30), "ssh", "--", "busybox", "wget", "-O-", url);
+                assertThat(onHost.stdout()).as(onHost.describe()).contains("ed25519_private");
+                Cmd.Result inContainer = docker.run(Duration.ofSeconds(60), "run", "--rm", "hz:md", "wget", "-O-", url);
+                assertThat(inContainer.exitCode()).as(inContainer.describe()).isNotZero();
+                assertThat(inContainer.stdout()).doesNotContain("ed25519");
+                // the rule is what keeps it out: without it the same container reads the host key
+                Cmd.Result drop = DockBridgeProcess.run(home, env(), Duration.ofSeconds(30), "ssh", "--",
+                        "iptables", "-D", "DOCKER-USER", "-d", "169.254.169.254/32", "-j", "REJECT");
+                assertThat(drop.exitCode()).as(drop.describe()).isZero();
+                assertThat(docker.ok("run", "--rm", "hz:md", "wget", "-O-", url)).contains("ed25519_private");
+            }
+            // the next server gets a key of its own; the first one's is forgotten with it
+            assertThat(DockBridgeProcess.run(home, env(), Duration.ofSeconds(60), "server", "destroy").exitCode()).isZero();
+            assertThat(home.resolve("default/hosts/" + firstName)).doesNotExist();
+            docker.ok("volume", "create", "second");
+            JsonNode second = sim.servers().get(0);
+            assertThat(second.path("id").asLong()).isNotEqualTo(firstId);
+            String secondKey = new YAMLMapper().readTree(sim.userData(second.path("id").asLong()))
+                    .path("ssh_keys").path("ed25519_public").asText();
+            assertThat(secondKey.split(" ")[1]).isNotEqualTo(firstKey.split(" ")[1]);
+            assertThat(home.resolve("default/hosts/" + second.path("name").asText())).exists();
+            assertThat(home.resolve("default/host_ed25519")).as("no profile-wide host key any more").doesNotExist();
+        }
+    }
+
     private static void sleepPastSharedFailure() {
         try {
             Thread.sleep(3500); // HostLifecycle.FAILURE_SHARED_FOR: connections of one command share a failure
@@ -266,8 +313,12 @@ class HetznerProvisioningTest {
         Cmd.Result empty = DockBridgeProcess.run(home, env(), Duration.ofSeconds(60), "server", "status", "--config", config.toString());
         assertThat(empty.stdout()).as(empty.describe()).contains("no server");
 
+        sim.bootDelay(Duration.ofSeconds(3));
         Cmd.Result create = DockBridgeProcess.run(home, env(), Duration.ofSeconds(120), "server", "create", "--config", config.toString());
         assertThat(create.exitCode()).as(create.describe()).isZero();
+        // one line per step when no terminal: the minute a real server takes is not silent (issue 14 item 7)
+        assertThat(create.stderr()).as(create.describe()).containsPattern("\\[\\d+ s\\] server dockbridge-default-\\w+ \\(\\d+, cx23 in nbg1\\) created, waiting for it to start\n");
+        assertThat(create.stdout().lines().toList()).as("stdout: the result alone").hasSize(1);
         assertThat(sim.servers()).hasSize(1);
         String id = sim.servers().get(0).path("id").asText();
         assertThat(create.stdout()).contains("(" + id + ") ready at");
@@ -286,10 +337,19 @@ class HetznerProvisioningTest {
 
     @Test
     void serverCommandsGoThroughARunningDaemon() throws IOException {
+        sim.bootDelay(Duration.ofSeconds(3));
         try (DockBridgeProcess daemon = start()) {
             Cmd.Result create = DockBridgeProcess.run(work.resolve("home"), env(), Duration.ofSeconds(120), "server", "create",
                     "--config", config.toString());
             assertThat(create.stdout()).as(create.describe()).contains("ready at");
+            // the daemon's steps, read from its status while it works (issue 14 item 7)
+            assertThat(create.stderr()).containsPattern("\\[\\d+ s\\] server dockbridge-default-\\w+ \\(\\d+, cx23 in nbg1\\) created, "
+                    + "waiting for it to start\n");
+            Cmd.Result watch = DockBridgeProcess.run(work.resolve("home"), env(), Duration.ofMillis(3500), "status", "--watch");
+            assertThat(watch.stdout().split("profile: ", -1).length - 1).as(watch.describe()).isGreaterThanOrEqualTo(2);
+            Cmd.Result watchJson = DockBridgeProcess.run(work.resolve("home"), env(), Duration.ofMillis(2500), "status", "--watch", "--json");
+            assertThat(watchJson.stdout().lines().toList()).as(watchJson.describe()).isNotEmpty()
+                    .allSatisfy(l -> assertThat(new ObjectMapper().readTree(l).path("server").path("state").asText()).isEqualTo("ready"));
             assertThat(daemon.log()).as("the daemon did the work").contains("host ready");
             assertThat(new DockerCli(daemon.socket(), work.resolve("docker-config")).ok("ps")).startsWith("CONTAINER ID");
             Cmd.Result destroy = DockBridgeProcess.run(work.resolve("home"), env(), Duration.ofSeconds(60), "server", "destroy",
@@ -336,7 +396,7 @@ class HetznerProvisioningTest {
             assertThat(userHome.resolve(".ssh")).as("nothing added to ~/.ssh").doesNotExist();
 
             // the pin is what is checked: with another key pinned, the server's real one is refused
-            Path pinned = work.resolve("home/default/host_ed25519");
+            Path pinned = work.resolve("home/default/hosts/" + sim.servers().get(0).path("name").asText());
             Files.delete(pinned);
             ProfileKeys.loadOrCreate(pinned, "another-host-key");
             Cmd.Result refused = DockBridgeProcess.run(work.resolve("home"), env, Duration.ofSeconds(60), "ssh", "--", "echo", "should-not-run");

@@ -65,9 +65,12 @@ class SecurityTest {
 
             Path state = home.resolve("default");
             assertThat(perms(state)).isEqualTo("rwx------");
-            for (String file : List.of("docker.sock", "control.sock", "watcher.sock", "id_ed25519", "host_ed25519")) {
+            for (String file : List.of("docker.sock", "control.sock", "watcher.sock", "id_ed25519")) {
                 assertThat(perms(state.resolve(file))).as(file).isEqualTo("rw-------");
             }
+            assertThat(perms(state.resolve("hosts"))).isEqualTo("rwx------");
+            assertThat(perms(state.resolve("hosts/" + sim.servers().get(0).path("name").asText()))).as("the server's host key")
+                    .isEqualTo("rw-------");
 
             // every TCP listener of the daemon is on loopback
             List<String> listeners = Cmd.exec(Duration.ofSeconds(10), Map.of(), null, "ss", "-H", "-ltnp").stdout().lines()

@@ -33,7 +33,8 @@ public final class StatusReport {
         server.put("provider", lifecycle.describe());
         if (s.step() != null) {
             server.put("step", s.step());
-            server.put("step_for_s", Math.max(0, Duration.between(s.since(), clock.instant()).toSeconds()));
+            server.put("step_for_s", Math.max(0, Duration.between(s.stepSince(), clock.instant()).toSeconds()));
+            server.put("phase_for_s", Math.max(0, Duration.between(s.since(), clock.instant()).toSeconds()));
         }
         ProvisionedHost h = s.host();
         if (h != null) {

@@ -84,6 +84,7 @@ public final class HostLifecycle implements Closeable {
      * and the unmount. A host that hangs past this must not stop the deletion.
      */
     private static final Duration QUIESCE_TIMEOUT = Duration.ofMinutes(6);
+    private static final Duration READY_COMMAND_TIMEOUT = Duration.ofSeconds(30);
     /**
      * One docker command opens several connections within milliseconds; they all get the failure of one
      * bring-up instead of each starting another. The next command, later, tries again.
@@ -139,11 +140,12 @@ public final class HostLifecycle implements Closeable {
      * @param host           the host in hand (being booted, ready, being deleted), or null
      * @param reason         why the last bring-up or deletion attempt failed
      * @param step           what the current operation is doing, for status
+     * @param stepSince      when that step began
      * @param deleteAttempts failed DELETE attempts of the deletion under way
      * @param others         further servers of the profile that DockBridge does not use
      * @param epoch          identifies the current state's occupancy (for {@link #requestIdleDeletion})
      */
-    public record Snapshot(HostState state, ProvisionedHost host, String reason, Instant since, String step, int deleteAttempts,
+    public record Snapshot(HostState state, ProvisionedHost host, String reason, Instant since, String step, Instant stepSince, int deleteAttempts,
                            List<ProvisionedHost> others, long epoch) {
     }
 
@@ -166,6 +168,7 @@ public final class HostLifecycle implements Closeable {
     private String reason;
     private String step;
     private Instant since;
+    private Instant stepSince;
     private long epoch;
     private int deleteAttempts;
     private Future<?> operation;
@@ -524,6 +527,7 @@ public final class HostLifecycle implements Closeable {
             enter(p.to(), p.step());
         } else {
             step = p.step();
+            stepSince = clock.instant();
         }
         if (p.host() != null) {
             host = p.host();
@@ -643,7 +647,7 @@ public final class HostLifecycle implements Closeable {
         enter(HostState.QUIESCING, "stopping Docker and unmounting its volume");
         Tunnel t = tunnel;
         operation = work.submit(() -> {
-            CommandResult r = runOnHost(t, before.get(), h, "before deleting");
+            CommandResult r = runOnHost(t, before.get(), h, "before deleting", QUIESCE_TIMEOUT);
             // only a definite failure keeps the server: one that does not answer is deleted as before
             post(new Quiesced(e, r != null && r.finished() && !r.succeeded() ? r.describe() : null));
         });
@@ -690,7 +694,7 @@ public final class HostLifecycle implements Closeable {
         operation = work.submit(() -> {
             IOException error = null;
             try {
-                undo.ifPresent(command -> runOnHost(t, command, h, "after the called-off deletion"));
+                undo.ifPresent(command -> runOnHost(t, command, h, "after the called-off deletion", QUIESCE_TIMEOUT));
                 readiness.await(t, bootTimeout, clock.millis());
             } catch (IOException ex) {
                 error = ex;
@@ -905,11 +909,12 @@ public final class HostLifecycle implements Closeable {
         }
         step = stepNow;
         since = clock.instant();
+        stepSince = since;
         publish(); // before anyone waiting on this transition is told
     }
 
     private void publish() {
-        view = new Snapshot(state, host, reason, since, step, deleteAttempts, others, epoch);
+        view = new Snapshot(state, host, reason, since, step, stepSince, deleteAttempts, others, epoch);
         ready = state == HostState.READY ? tunnel : null;
     }
 
@@ -959,6 +964,9 @@ public final class HostLifecycle implements Closeable {
             post(new Progress(e, HostState.BOOTING, h, null, "waiting for SSH with the pinned host key and Docker's /_ping"));
             t = tunnels.apply(h.ssh());
             readiness.await(t, h.booting() ? bootTimeout : Duration.ZERO, started);
+            ProvisionedHost ready = h;
+            Tunnel session = t;
+            provider.readyCommand().ifPresent(command -> runOnHost(session, command, ready, "ready settings on", READY_COMMAND_TIMEOUT));
             Optional<HourlyPrice> price = provider.disposable() ? price(h) : Optional.empty();
             log.info("host ready: {} at {} after {} s", h.name(), h.ssh().host(), seconds(started));
             post(new Up(e, h, t, price));
@@ -994,9 +1002,9 @@ public final class HostLifecycle implements Closeable {
 
     /** Best effort: a host that does not answer is deleted anyway (its volume then recovers like after a power cut). */
     /** Null when the command could not be run (the session failed). */
-    private CommandResult runOnHost(Tunnel t, String command, ProvisionedHost h, String when) {
+    private CommandResult runOnHost(Tunnel t, String command, ProvisionedHost h, String when, Duration timeout) {
         try {
-            CommandResult r = t.run(command, QUIESCE_TIMEOUT);
+            CommandResult r = t.run(command, timeout);
             if (r.succeeded()) {
                 log.info("{} {}: done", when, h.name());
             } else {

@@ -65,6 +65,14 @@ public interface HostProvider {
         return Optional.empty();
     }
 
+    /**
+     * A command run on the host over SSH each time it becomes ready (created, adopted, reconnected after a deletion
+     * was called off): settings that must hold while DockBridge uses it, idempotent. A failure is logged, not fatal.
+     */
+    default Optional<String> readyCommand() {
+        return Optional.empty();
+    }
+
     /** Undoes {@link #beforeDeleteCommand()} when the deletion is called off (Docker started again, volume mounted). */
     default Optional<String> cancelledDeleteCommand() {
         return Optional.empty();

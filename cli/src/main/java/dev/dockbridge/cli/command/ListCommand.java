@@ -3,7 +3,6 @@ package dev.dockbridge.cli.command;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -102,7 +101,7 @@ public final class ListCommand implements Callable<Integer> {
             }
         }
         r.put("daemon", "stopped");
-        CostBook costs = new CostBook(profile.stateDir().resolve("costs.json"), Clock.systemUTC());
+        CostBook costs = new CostBook(profile.stateDir().resolve("costs.json"), ctx.clock());
         List<CostBook.Entry> open = costs.open();
         r.put("cost", costs.total()).put("currency", costs.currency());
         if (open.isEmpty()) {

@@ -4,6 +4,15 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+
+import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.dockbridge.bridge.daemon.DaemonLock;
 import dev.dockbridge.bridge.host.HostLifecycle;
@@ -14,6 +23,8 @@ import dev.dockbridge.cli.DaemonAssembly;
 import dev.dockbridge.cli.ExitCodes;
 import dev.dockbridge.cli.Profile;
 import dev.dockbridge.cli.ProfileOwner;
+import dev.dockbridge.cli.ProgressLine;
+import dev.dockbridge.cli.Terminal;
 import dev.dockbridge.cli.UserException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -30,6 +41,7 @@ import picocli.CommandLine.Spec;
 public final class ServerCommand implements Runnable {
     /** Without a daemon nobody retries a failed DELETE after this command: it keeps trying this long itself. */
     static final Duration DIRECT_DESTROY_WAIT = Duration.ofMinutes(10);
+    private static final Duration STEP_POLL = Duration.ofMillis(250);
 
     private final CliContext ctx;
 
@@ -45,24 +57,67 @@ public final class ServerCommand implements Runnable {
         throw new ParameterException(spec.commandLine(), "missing subcommand: create, status or destroy");
     }
 
-    @Command(name = "create", mixinStandardHelpOptions = true, description = "Create the server now (or adopt the existing one) and wait until Docker answers.")
+    @Command(name = "create", mixinStandardHelpOptions = true, description = "Create the server now (or adopt the existing one) and wait until "
+            + "Docker answers, showing each step.")
     int create(@Mixin ProfileOptions profileOptions) {
         Profile profile = profileOptions.resolve(ctx);
         Optional<DaemonLock> lock = ProfileOwner.lockUnlessDaemonRuns(profile);
         if (lock.isEmpty()) {
-            var h = ControlClient.ask(profile, "server_create");
+            JsonNode h = following(() -> ControlClient.ask(profile, "server_create"),
+                    () -> ControlClient.ask(profile, "status").path("server").path("step").asText(null));
             ctx.out().println("server " + h.path("name").asText() + " (" + h.path("id").asText() + ") ready at " + h.path("ip").asText());
             return ExitCodes.OK;
         }
         try (HostLifecycle lifecycle = lifecycle(profile)) {
-            lifecycle.ensureReady();
+            following(() -> {
+                lifecycle.ensureReady();
+                return null;
+            }, () -> lifecycle.snapshot().step());
             ProvisionedHost host = lifecycle.snapshot().host();
             ctx.out().println("server " + host.name() + " (" + host.id() + ") ready at " + host.ssh().host());
             return ExitCodes.OK;
-        } catch (IOException e) {
-            throw new UserException(ExitCodes.FAILURE, e.getMessage(), e);
         } finally {
             ProfileOwner.release(lock.get());
+        }
+    }
+
+    /** Runs the operation while showing its steps on stderr (stdout keeps the result alone, for scripts). */
+    private <T> T following(Callable<T> operation, Supplier<String> step) {
+        CompletableFuture<T> done = new CompletableFuture<>();
+        Thread worker = new Thread(() -> {
+            try {
+                done.complete(operation.call());
+            } catch (Exception | Error e) {
+                done.completeExceptionally(e);
+            }
+        }, "server-create");
+        worker.setDaemon(true);
+        worker.start();
+        try (ProgressLine line = new ProgressLine(ctx.err(), Terminal.interactive(), ctx.clock())) {
+            while (!done.isDone()) {
+                try {
+                    line.show(step.get());
+                } catch (RuntimeException e) {
+                    // a status that cannot be read now: the operation's own answer says what went wrong
+                }
+                try {
+                    done.get(STEP_POLL.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (TimeoutException | ExecutionException e) {
+                    // shown, or thrown below
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UserException(ExitCodes.FAILURE, "interrupted", e);
+        }
+        try {
+            return done.join();
+        } catch (CompletionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof UserException u) {
+                throw u;
+            }
+            throw new UserException(ExitCodes.FAILURE, cause.getMessage(), cause);
         }
     }
 

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -16,6 +17,7 @@ import dev.dockbridge.cli.ControlClient;
 import dev.dockbridge.cli.DaemonAssembly;
 import dev.dockbridge.cli.ExitCodes;
 import dev.dockbridge.cli.Profile;
+import dev.dockbridge.cli.Terminal;
 import dev.dockbridge.cli.UserException;
 import dev.dockbridge.cli.config.DockBridgeConfig;
 import picocli.CommandLine.Command;
@@ -53,7 +55,7 @@ public final class SshCommand implements Callable<Integer> {
         } else {
             ssh.addAll(hetznerTarget(profile));
         }
-        if (System.console() != null && !command.isEmpty()) {
+        if (Terminal.interactive() && !command.isEmpty()) {
             ssh.add(1, "-t"); // a terminal for an interactive command, as for the shell
         }
         if (!command.isEmpty()) {
@@ -76,15 +78,17 @@ public final class SshCommand implements Callable<Integer> {
             throw new UserException(ExitCodes.FAILURE, "the server of profile " + profile.name() + " is " + server.path("state").asText("absent")
                     + ", not ready: run a docker command or 'dockbridge server create" + flag + "' first");
         }
-        Path hostKeyFile = profile.stateDir().resolve("host_ed25519");
         Path clientKey = profile.stateDir().resolve("id_ed25519");
-        if (!Files.exists(hostKeyFile) || !Files.exists(clientKey)) {
-            throw new UserException(ExitCodes.FAILURE, "the keys of profile " + profile.name() + " are missing from " + profile.stateDir());
-        }
+        String name = server.path("name").asText();
         String ip = server.path("ip").asText();
         Path knownHosts = profile.stateDir().resolve("ssh_known_hosts");
         try {
-            String[] key = ProfileKeys.loadOrCreate(hostKeyFile, "dockbridge-host-" + profile.name()).publicLine().split(" ");
+            Optional<ProfileKeys> hostKey = DaemonAssembly.serverHostKeys(profile).of(name);
+            if (hostKey.isEmpty() || !Files.exists(clientKey)) {
+                throw new UserException(ExitCodes.FAILURE, "the keys of server " + name + " (profile " + profile.name() + ") are missing from "
+                        + profile.stateDir());
+            }
+            String[] key = hostKey.get().publicLine().split(" ");
             Files.writeString(knownHosts, ip + " " + key[0] + " " + key[1] + "\n");
             Files.setPosixFilePermissions(knownHosts, PosixFilePermissions.fromString("rw-------"));
         } catch (IOException e) {

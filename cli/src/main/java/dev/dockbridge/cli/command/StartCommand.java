@@ -13,6 +13,7 @@ import dev.dockbridge.bridge.daemon.BridgeDaemon;
 import dev.dockbridge.bridge.daemon.DaemonLock;
 import dev.dockbridge.bridge.host.ProviderException;
 import dev.dockbridge.cli.CliContext;
+import dev.dockbridge.cli.ControlClient;
 import dev.dockbridge.cli.DaemonAssembly;
 import dev.dockbridge.cli.DaemonLogFile;
 import dev.dockbridge.cli.Main;
@@ -20,6 +21,8 @@ import dev.dockbridge.cli.TerminalSignals;
 import dev.dockbridge.cli.DockerContext;
 import dev.dockbridge.cli.ExitCodes;
 import dev.dockbridge.cli.Profile;
+import dev.dockbridge.cli.ProgressLine;
+import dev.dockbridge.cli.Terminal;
 import dev.dockbridge.cli.UserException;
 import dev.dockbridge.cli.config.DockBridgeConfig;
 import org.slf4j.LoggerFactory;
@@ -88,7 +91,9 @@ public final class StartCommand implements Callable<Integer> {
             throw new UserException(ExitCodes.FAILURE, "cannot start the daemon: " + e.getMessage(), e);
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        ProgressLine line = new ProgressLine(ctx.err(), Terminal.interactive(), ctx.clock());
         while (!answers(socket)) {
+            line.show(adoptionStep(profile)); // the docker socket opens once an existing server is adopted
             if (!child.isAlive()) {
                 String said;
                 try {
@@ -105,6 +110,7 @@ public final class StartCommand implements Callable<Integer> {
             }
             Thread.sleep(50);
         }
+        line.close();
         ctx.out().println("dockbridge started in the background (pid " + child.pid() + "); docker socket " + socket
                 + "; docker context " + profile.dockerContext() + "; logs " + profile.stateDir().resolve("daemon.log"));
         return ExitCodes.OK;
@@ -115,6 +121,18 @@ public final class StartCommand implements Callable<Integer> {
             lock.close();
         } catch (IOException e) {
             LoggerFactory.getLogger(StartCommand.class).warn("cannot release {}: {}", "the daemon lock", e.getMessage());
+        }
+    }
+
+    /** What the starting daemon is doing, from its control socket (open before it adopts); null before it answers. */
+    private static String adoptionStep(Profile profile) {
+        if (!Files.exists(profile.stateDir().resolve("control.sock"))) {
+            return null;
+        }
+        try {
+            return ControlClient.ask(profile, "status").path("server").path("step").asText(null);
+        } catch (RuntimeException e) {
+            return null;
         }
     }
 

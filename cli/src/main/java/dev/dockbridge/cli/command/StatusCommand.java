@@ -1,5 +1,8 @@
 package dev.dockbridge.cli.command;
 
+import java.time.Duration;
+import java.time.LocalTime;
+import java.time.temporal.ChronoUnit;
 import java.util.concurrent.Callable;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -7,6 +10,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.dockbridge.cli.CliContext;
 import dev.dockbridge.cli.ControlClient;
 import dev.dockbridge.cli.ExitCodes;
+import dev.dockbridge.cli.Profile;
+import dev.dockbridge.cli.Terminal;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -15,6 +20,8 @@ import java.util.List;
 
 @Command(name = "status", mixinStandardHelpOptions = true, description = "Show the daemon, its server and its forwards.")
 public final class StatusCommand implements Callable<Integer> {
+    private static final Duration WATCH_EVERY = Duration.ofSeconds(1);
+
     private final CliContext ctx;
 
     @Mixin
@@ -22,6 +29,9 @@ public final class StatusCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "Print the status as JSON (stable field names).")
     boolean json;
+
+    @Option(names = "--watch", description = "Show it again every second until interrupted (Ctrl-C); with --json, one document per line.")
+    boolean watch;
 
     public StatusCommand(CliContext ctx) {
         this.ctx = ctx;
@@ -34,11 +44,33 @@ public final class StatusCommand implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() {
-        JsonNode status = ControlClient.ask(profileOptions.resolve(ctx), "status");
+    public Integer call() throws InterruptedException {
+        Profile profile = profileOptions.resolve(ctx);
+        if (!watch) {
+            show(ControlClient.ask(profile, "status"));
+            return ExitCodes.OK;
+        }
+        boolean live = Terminal.interactive();
+        while (true) {
+            JsonNode status = ControlClient.ask(profile, "status"); // a daemon that stops ends the watch with its message
+            if (live) {
+                ctx.out().print("\033[H\033[2J"); // redrawn in place, as watch(1) does
+            }
+            if (json) {
+                ctx.out().println(status.toString());
+            } else {
+                ctx.out().println(LocalTime.now(ctx.clock()).truncatedTo(ChronoUnit.SECONDS));
+                show(status);
+            }
+            ctx.out().flush();
+            Thread.sleep(WATCH_EVERY.toMillis());
+        }
+    }
+
+    private void show(JsonNode status) {
         if (json) {
             ctx.out().println(ControlClient.pretty(status));
-            return ExitCodes.OK;
+            return;
         }
         JsonNode server = status.path("server");
         ctx.out().println("profile:     " + status.path("profile").asText());
@@ -91,6 +123,5 @@ public final class StatusCommand implements Callable<Integer> {
         }
         ctx.out().println();
         PortsCommand.print(ctx, status.path("forwards"));
-        return ExitCodes.OK;
     }
 }

@@ -26,7 +26,7 @@ public record DockBridgeConfig(
         local = local == null ? new Local(null, null, null, null) : local;
         ssh = ssh == null ? new Ssh(null, null, null, null, null, null, null, null, null, null) : ssh;
         remote = remote == null ? new Remote(null) : remote;
-        hetzner = hetzner == null ? new Hetzner(null, null, null, null, null, null, null, null, null) : hetzner;
+        hetzner = hetzner == null ? new Hetzner(null, null, null, null, null, null, null, null, null, null) : hetzner;
         idle = idle == null ? new Idle(null, null, null) : idle;
         forward = forward == null ? new Forward(null, null, null, null) : forward;
         profiles = profiles == null ? Map.of() : profiles;
@@ -80,10 +80,11 @@ public record DockBridgeConfig(
     /**
      * {@code boot_timeout}: from the create call until Docker answers; past it the server is deleted.
      * {@code locations} and {@code server_types}: tried in order when a create is refused as unavailable (a sold-out
-     * type, a location closed to new servers); the singular keys name a list of one.
+     * type, a location closed to new servers); the singular keys name a list of one. {@code container_metadata}: let
+     * containers reach the metadata service (which serves the server's {@code user_data}, host key included).
      */
     public record Hetzner(String endpoint, String serverType, List<String> serverTypes, String location, List<String> locations,
-                          String image, Boolean firewall, Integer volumeSizeGb, Duration bootTimeout) {
+                          String image, Boolean firewall, Integer volumeSizeGb, Duration bootTimeout, Boolean containerMetadata) {
         public static final List<String> DEFAULT_LOCATIONS = List.of("nbg1", "fsn1", "hel1");
 
         public Hetzner {
@@ -94,6 +95,7 @@ public record DockBridgeConfig(
             image = image == null ? "docker-ce" : image;
             firewall = firewall == null ? Boolean.TRUE : firewall;
             volumeSizeGb = volumeSizeGb == null ? 0 : volumeSizeGb;
+            containerMetadata = containerMetadata == null ? Boolean.FALSE : containerMetadata;
         }
     }
 

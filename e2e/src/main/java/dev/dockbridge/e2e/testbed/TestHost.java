@@ -332,8 +332,53 @@ public final class TestHost {
         return host + " " + parts[0] + " " + parts[1];
     }
 
+    /**
+     * A fake Hetzner metadata service at 169.254.169.254 serving {@code userData} at {@code /hetzner/v1/userdata}. As on a
+     * real server it lies beyond the host (its own namespace, routed through the host), so the host reaches it directly
+     * and a container only through the host's forwarding, where Docker's DOCKER-USER chain applies.
+     */
+    public AutoCloseable serveMetadata(String userData) throws IOException {
+        String ns = metadataNamespace();
+        String here = "md" + index + "h";
+        String there = "md" + index + "m";
+        Cmd.exec(Duration.ofSeconds(10), Map.of(), null, "ip", "netns", "del", ns);
+        Cmd.run("ip", "netns", "add", ns);
+        run(inside("ip", "link", "add", here, "type", "veth", "peer", "name", there));
+        run(inside("ip", "link", "set", there, "netns", ns));
+        run(inside("ip", "addr", "add", "198.19." + index + ".1/30", "dev", here));
+        run(inside("ip", "link", "set", here, "up"));
+        run(inside("ip", "route", "add", "169.254.169.254/32", "via", "198.19." + index + ".2"));
+        List<String> md = List.of("nsenter", "--net=/var/run/netns/" + ns);
+        run(concat(md, "ip", "addr", "add", "198.19." + index + ".2/30", "dev", there));
+        run(concat(md, "ip", "addr", "add", "169.254.169.254/32", "dev", "lo"));
+        run(concat(md, "ip", "link", "set", "lo", "up"));
+        run(concat(md, "ip", "link", "set", there, "up"));
+        Path root = dir.resolve("metadata");
+        Files.createDirectories(root.resolve("hetzner/v1"));
+        Files.writeString(root.resolve("hetzner/v1/userdata"), userData);
+        Process httpd = new ProcessBuilder(concat(md, "busybox", "httpd", "-f", "-p", "169.254.169.254:80", "-h", root.toString()))
+                .redirectErrorStream(true).redirectOutput(dir.resolve("metadata.log").toFile()).start();
+        return () -> {
+            httpd.destroy();
+            httpd.waitFor(10, TimeUnit.SECONDS);
+            Cmd.exec(Duration.ofSeconds(10), Map.of(), null, "ip", "netns", "del", ns);
+            Cmd.exec(Duration.ofSeconds(10), Map.of(), null, inside("ip", "route", "del", "169.254.169.254/32"));
+        };
+    }
+
+    private String metadataNamespace() {
+        return name + "-md";
+    }
+
+    private static List<String> concat(List<String> prefix, String... rest) {
+        List<String> all = new ArrayList<>(prefix);
+        all.addAll(List.of(rest));
+        return all;
+    }
+
     void destroy() {
         keepLogs();
+        Cmd.exec(Duration.ofSeconds(10), Map.of(), null, "ip", "netns", "del", metadataNamespace());
         try (var files = Files.exists(dir) ? Files.list(dir) : Stream.<Path>empty()) {
             files.filter(p -> p.getFileName().toString().startsWith("sshd_") && p.toString().endsWith(".pid")).forEach(TestHost::kill);
         } catch (IOException e) {

@@ -20,6 +20,7 @@ import dev.dockbridge.bridge.host.ProfileKeys;
 import dev.dockbridge.bridge.host.ProviderException;
 import dev.dockbridge.bridge.host.ProviderException.Kind;
 import dev.dockbridge.bridge.host.ProvisionedHost;
+import dev.dockbridge.bridge.tunnel.HostKeyTrust;
 import dev.dockbridge.bridge.tunnel.PinnedHostKey;
 import dev.dockbridge.bridge.tunnel.SshTarget;
 import dev.dockbridge.hetzner.CloudInit;
@@ -56,7 +57,7 @@ public final class HetznerHostProvider implements HostProvider {
      * each type is tried in every location before the next type, since locations differ little and types in price.
      */
     public record Settings(String profile, List<String> serverTypes, List<String> locations, String image, boolean firewall,
-                           int volumeSizeGb, Duration actionTimeout, Duration connectTimeout, Duration keepaliveInterval,
+                           int volumeSizeGb, boolean containerMetadata, Duration actionTimeout, Duration connectTimeout, Duration keepaliveInterval,
                            int keepaliveMaxMisses, Duration reconnectWait) {
         public Settings {
             serverTypes = List.copyOf(serverTypes);
@@ -79,13 +80,13 @@ public final class HetznerHostProvider implements HostProvider {
     private final HetznerClient api;
     private final Settings settings;
     private final ProfileKeys clientKey;
-    private final ProfileKeys hostKey;
+    private final ServerHostKeys hostKeys;
 
-    public HetznerHostProvider(HetznerClient api, Settings settings, ProfileKeys clientKey, ProfileKeys hostKey) {
+    public HetznerHostProvider(HetznerClient api, Settings settings, ProfileKeys clientKey, ServerHostKeys hostKeys) {
         this.api = api;
         this.settings = settings;
         this.clientKey = clientKey;
-        this.hostKey = hostKey;
+        this.hostKeys = hostKeys;
     }
 
     public Map<String, String> labels() {
@@ -253,13 +254,17 @@ public final class HetznerHostProvider implements HostProvider {
     private Optional<ProvisionedHost> createServer(Consumer<String> progress, SshKey key, List<Long> firewalls, ServerType type, Image image,
                                                    String location, Volume volume, List<String> refused) throws IOException {
         String name = "dockbridge-" + settings.profile().replace('_', '-') + "-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()).substring(0, 6);
+        ProfileKeys hostKey = hostKeys.create(name); // kept before the create: a crash right after it still adopts the server
         String userData = CloudInit.dockerHost(hostKey.privatePem(), hostKey.publicLine(), !"docker-ce".equals(settings.image()),
-                volume == null ? null : volume.linuxDevice());
+                volume == null ? null : volume.linuxDevice(), !settings.containerMetadata());
         CreatedServer created;
         try {
             created = api.createServer(new CreateServerRequest(name, type.name(), image.id(), location,
                     List.of(key.id()), firewalls, labels(), userData, volume == null ? List.of() : List.of(volume.id())));
         } catch (HetznerApiException e) {
+            if (!e.ambiguous()) {
+                hostKeys.forget(name); // refused: no server has this key
+            }
             if (translate(e).kind() != Kind.UNAVAILABLE) {
                 throw e;
             }
@@ -281,6 +286,7 @@ public final class HetznerHostProvider implements HostProvider {
             boolean interrupted = Thread.interrupted(); // cancelled (daemon stopping): the server is still deleted
             try {
                 Optional<Action> deleting = api.deleteServer(created.server().id());
+                hostKeys.forget(name);
                 progress.accept("server " + name + " deleted again (" + e.getMessage() + ")");
                 if (volume != null && deleting.isPresent()) {
                     api.waitForActions(List.of(deleting.get()), Duration.ofMillis(500), settings.actionTimeout()); // detaches the volume
@@ -342,6 +348,11 @@ public final class HetznerHostProvider implements HostProvider {
     }
 
     @Override
+    public Optional<String> readyCommand() {
+        return settings.containerMetadata() ? Optional.empty() : Optional.of(CloudInit.BLOCK_CONTAINER_METADATA);
+    }
+
+    @Override
     public Optional<String> cancelledDeleteCommand() {
         return settings.volumeSizeGb() > 0 ? Optional.of(REGAIN_VOLUME) : Optional.empty();
     }
@@ -386,6 +397,7 @@ public final class HetznerHostProvider implements HostProvider {
 
     private void delete(ProvisionedHost host) throws IOException {
         Optional<Action> deleting = api.deleteServer(Long.parseLong(host.id()));
+        hostKeys.forget(host.name());
         if (settings.volumeSizeGb() > 0) {
             // the deletion detaches the volume; the next server can only attach it once that is done
             if (deleting.isPresent()) {
@@ -447,8 +459,16 @@ public final class HetznerHostProvider implements HostProvider {
         if (s.ipv4() == null) {
             throw new ProviderException(Kind.UNAVAILABLE, "server " + s.name() + " has no public IPv4 address", null);
         }
+        HostKeyTrust trust;
+        try {
+            trust = hostKeys.of(s.name()).<HostKeyTrust>map(k -> new PinnedHostKey(k.pair().getPublic()))
+                    .orElse((session, remote, key) -> "the host key of server " + s.name() + " is not known here: it was not created "
+                            + "by DockBridge on this machine; delete it with 'dockbridge server destroy' and let DockBridge make a new one");
+        } catch (IOException e) {
+            throw new ProviderException(Kind.INVALID_CONFIG, "cannot read the host key of server " + s.name() + ": " + e.getMessage(), e);
+        }
         SshTarget target = new SshTarget(s.ipv4(), 22, "root", clientKey.pair(), "the DockBridge key of profile " + settings.profile(),
-                new PinnedHostKey(hostKey.pair().getPublic()), settings.connectTimeout(), settings.keepaliveInterval(),
+                trust, settings.connectTimeout(), settings.keepaliveInterval(),
                 settings.keepaliveMaxMisses(), settings.reconnectWait(), null);
         Instant created = s.created() == null ? null : OffsetDateTime.parse(s.created()).toInstant();
         return new ProvisionedHost(String.valueOf(s.id()), s.name(), target, created, s.typeName(), s.locationName(), booting, s.status());
