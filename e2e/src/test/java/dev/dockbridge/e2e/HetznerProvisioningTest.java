@@ -391,6 +391,9 @@ class HetznerProvisioningTest {
             Cmd.Result r = DockBridgeProcess.run(work.resolve("home"), env, Duration.ofSeconds(60), "ssh", "--", "echo", "on-the-server", "&&", "id", "-u");
             assertThat(r.exitCode()).as(r.describe()).isZero();
             assertThat(r.stdout()).contains("on-the-server").contains("0");
+            Cmd.Result info = DockBridgeProcess.run(work.resolve("home"), env, Duration.ofSeconds(60), "ssh", "--", "docker", "info",
+                    "--format", "'{{.ServerVersion}}'");
+            assertThat(info.stdout().strip()).as(info.describe()).matches("\\d+\\.\\d+.*");
             Cmd.Result failing = DockBridgeProcess.run(work.resolve("home"), env, Duration.ofSeconds(60), "ssh", "--", "exit", "7");
             assertThat(failing.exitCode()).as("the remote command's exit code").isEqualTo(7);
             assertThat(userHome.resolve(".ssh")).as("nothing added to ~/.ssh").doesNotExist();

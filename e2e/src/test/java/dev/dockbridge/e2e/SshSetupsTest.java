@@ -107,6 +107,23 @@ class SshSetupsTest {
         }
     }
 
+    /** Issue 14 item 5 for provider ssh: OpenSSH with the configured host, key and known_hosts. */
+    @Test
+    void sshReachesTheConfiguredHost(TestBed bed) throws Exception {
+        Path work = Files.createTempDirectory("dbe2e-ssh-provider");
+        Path config = Files.writeString(work.resolve("config.yaml"), bed.sshConfig(1, ""));
+        Cmd.Result info = DockBridgeProcess.run(work.resolve("home"), Duration.ofSeconds(60), "ssh", "--config", config.toString(), "--",
+                "docker", "-H", "unix://" + bed.host(1).dockerSocket(), "info", "--format", "'{{.ServerVersion}}'");
+        assertThat(info.exitCode()).as(info.describe()).isZero();
+        assertThat(info.stdout().strip()).matches("\\d+\\.\\d+.*");
+        // the host key is checked against the configured known_hosts: an empty one refuses the host
+        Path empty = Files.writeString(work.resolve("known_hosts_empty"), "");
+        Path strict = Files.writeString(work.resolve("strict.yaml"), bed.sshConfig(1, "").replace(bed.knownHosts().toString(), empty.toString()));
+        Cmd.Result refused = DockBridgeProcess.run(work.resolve("home"), Duration.ofSeconds(60), "ssh", "--config", strict.toString(), "--", "true");
+        assertThat(refused.exitCode()).as(refused.describe()).isEqualTo(255);
+        assertThat(refused.stderr()).containsIgnoringCase("host key verification failed");
+    }
+
     private static Path newKey(Path dir, String name, String passphrase) throws IOException {
         Path key = dir.resolve(name);
         Cmd.Result r = Cmd.exec(Duration.ofSeconds(20), Map.of(), null, "ssh-keygen", "-q", "-t", "ed25519", "-N", passphrase, "-C", name,
