@@ -4,8 +4,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
+import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.HexFormat;
 
 import java.util.EnumSet;
 import java.util.List;
@@ -34,6 +36,7 @@ import dev.dockbridge.bridge.host.ExistingHostProvider;
 import dev.dockbridge.bridge.host.HostState;
 import dev.dockbridge.bridge.host.HourlyPrice;
 import dev.dockbridge.bridge.host.hetzner.HetznerHostProvider;
+import dev.dockbridge.bridge.host.hetzner.ServerGuard;
 import dev.dockbridge.bridge.host.hetzner.ServerHostKeys;
 import dev.dockbridge.bridge.host.HostLifecycle;
 import dev.dockbridge.bridge.host.HostProvider;
@@ -44,6 +47,7 @@ import dev.dockbridge.bridge.idle.CostBook;
 import dev.dockbridge.bridge.idle.IdlePolicy;
 import dev.dockbridge.bridge.idle.ContainerWork;
 import dev.dockbridge.bridge.idle.IdleReaper;
+import dev.dockbridge.bridge.idle.ServerPresence;
 import dev.dockbridge.bridge.idle.WorkMonitor;
 import dev.dockbridge.bridge.tunnel.HostKeyTrust;
 import dev.dockbridge.bridge.tunnel.IdentityFiles;
@@ -61,6 +65,9 @@ public final class DaemonAssembly {
     private static final Duration RECONCILE_EVERY = Duration.ofSeconds(10);
     /** Billing-aware deletions land this long before the paid hour ends, so the delete is inside the hour. */
     private static final Duration BILLING_MARGIN = Duration.ofMinutes(2);
+    private static final String DEFAULT_ENDPOINT = "https://api.hetzner.cloud/v1";
+    /** The simulator's API as a test-bed server reaches it; a name no user sets by accident. */
+    private static final String TESTBED_SERVER_ENDPOINT = "DOCKBRIDGE_TESTBED_SERVER_API_ENDPOINT";
 
     private final CliContext ctx;
     private final Profile profile;
@@ -106,18 +113,31 @@ public final class DaemonAssembly {
         ForwardManager forwardsForStatus = forwards;
         IdleReaper reaper = null;
         WorkMonitor work = null;
+        ServerPresence presence = null;
         if (lifecycle.disposable()) {
             IdlePolicy policy = new IdlePolicy(config.idle().timeout(), config.idle().billingAware(), BILLING_MARGIN);
             ContainerWork containers = new ContainerWork(config.idle().workingCpuPercent(), clock, activity::touch);
             DockerStatsSampler sampler = new DockerStatsSampler(lifecycle, profile.stateDir().resolve("work.sock"));
             work = new WorkMonitor(containers, sampler, sampler, () -> lifecycle.snapshot().state() == HostState.READY);
+            presence = new ServerPresence(lifecycle, lifecycle.provider(), machineId(), activity::lastActivity, config.idle().timeout(), clock);
+            ServerPresence present = presence;
+            lifecycle.addListener(new HostLifecycle.Listener() {
+                @Override
+                public void ready(ProvisionedHost host, Optional<HourlyPrice> price) {
+                    present.wake(); // the guard goes on a new server at once, not within the next half minute
+                }
+
+                @Override
+                public void deleted(ProvisionedHost host) {
+                }
+            });
             reaper = new IdleReaper(lifecycle, activity, () -> forwardsForStatus == null ? List.of() : forwardsForStatus.snapshot(), policy, clock,
-                    containers, profile.stateDir().resolve("hold"));
+                    containers, profile.stateDir().resolve("hold"), present::otherMachines);
         }
         ControlCommands commands = new ControlCommands(profile.name(), "unix://" + socket, lifecycle, forwards, reaper, costs, clock);
         AtomicReference<BridgeDaemon> self = new AtomicReference<>();
         ControlServer control = new ControlServer(profile.stateDir().resolve("control.sock"), commands.handlers(() -> self.get().close()));
-        BridgeDaemon daemon = new BridgeDaemon(new BridgeDaemon.Parts(lifecycle, proxy, forwards, watcher, reaper, work, control), lock);
+        BridgeDaemon daemon = new BridgeDaemon(new BridgeDaemon.Parts(lifecycle, proxy, forwards, watcher, reaper, work, presence, control), lock);
         self.set(daemon);
         return daemon;
     }
@@ -284,7 +304,47 @@ public final class DaemonAssembly {
                 new HetznerHostProvider.Settings(profile.name(), h.serverTypes(), h.locations(), h.image(), h.firewall(), h.volumeSizeGb(),
                         h.containerMetadata(), ACTION_TIMEOUT, ssh.connectTimeout(), ssh.keepaliveInterval(), ssh.keepaliveMaxMisses(),
                         ssh.reconnectWait()),
-                clientKey, serverHostKeys(profile));
+                clientKey, serverHostKeys(profile), guard(token, endpoint));
+    }
+
+    /**
+     * What the server does when no DockBridge session is there. It calls the API from the server, so it needs an
+     * endpoint the server can reach: the configured one when it is https, else Hetzner's own (a loopback proxy here is
+     * not there). A test bed gives its simulator's address as the servers see it, which may be plain http.
+     */
+    private ServerGuard guard(String token, String endpoint) {
+        var idle = config.idle();
+        if (idle.unattendedTimeout().isZero()) {
+            return null;
+        }
+        String fromServer = ctx.env().get(TESTBED_SERVER_ENDPOINT);
+        if (fromServer == null || fromServer.isBlank()) {
+            fromServer = endpoint.startsWith("https://") ? endpoint : DEFAULT_ENDPOINT;
+        }
+        return new ServerGuard(fromServer, token, idle.unattendedTimeout(), idle.billingAware(), BILLING_MARGIN, idle.workingCpuPercent());
+    }
+
+    /**
+     * Names this machine (this {@code DOCKBRIDGE_HOME}) to the servers it uses, so that they can tell machines apart:
+     * random, made once, kept in {@code $DOCKBRIDGE_HOME/machine-id}.
+     */
+    private String machineId() {
+        Path file = profile.home().resolve("machine-id");
+        try {
+            if (Files.exists(file)) {
+                String id = Files.readString(file).strip();
+                if (id.matches("[a-f0-9]{16}")) {
+                    return id;
+                }
+            }
+            byte[] seed = new byte[8];
+            new SecureRandom().nextBytes(seed);
+            String id = HexFormat.of().formatHex(seed);
+            Files.writeString(file, id + "\n");
+            return id;
+        } catch (IOException e) {
+            throw new UserException(ExitCodes.FAILURE, "cannot keep " + file + ": " + e.getMessage(), e);
+        }
     }
 
     /** Each server's own host key; {@code host_ed25519} is the one key of servers made before there were per-server keys. */

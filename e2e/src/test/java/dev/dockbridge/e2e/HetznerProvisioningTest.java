@@ -368,7 +368,7 @@ class HetznerProvisioningTest {
             Cmd.Result stop = DockBridgeProcess.run(work.resolve("home"), env(), Duration.ofSeconds(60), "stop");
             assertThat(stop.exitCode()).as(stop.describe()).isZero();
             assertThat(stop.stdout()).as(stop.describe()).containsPattern("the server dockbridge-default-\\S+ keeps running and costs 0\\.0\\d+ EUR/h")
-                    .contains("nothing deletes it while DockBridge is stopped").contains("'dockbridge stop --destroy'");
+                    .contains("its guard deletes it after 30m without a DockBridge session").contains("'dockbridge stop --destroy'");
             assertThat(sim.servers()).as("kept").hasSize(1);
         }
         Cmd.Result destroy = DockBridgeProcess.run(work.resolve("home"), env(), Duration.ofSeconds(90), "server", "destroy",

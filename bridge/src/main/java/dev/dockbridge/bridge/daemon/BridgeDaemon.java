@@ -12,6 +12,7 @@ import dev.dockbridge.bridge.docker.DockerSocketProxy;
 import dev.dockbridge.bridge.forward.ContainerWatcher;
 import dev.dockbridge.bridge.host.HostLifecycle;
 import dev.dockbridge.bridge.idle.IdleReaper;
+import dev.dockbridge.bridge.idle.ServerPresence;
 import dev.dockbridge.bridge.idle.WorkMonitor;
 import dev.dockbridge.bridge.tunnel.TunnelException;
 import dev.dockbridge.bridge.host.ProviderException;
@@ -31,7 +32,7 @@ public final class BridgeDaemon implements Closeable {
      * is off, {@code reaper} when the host is not DockBridge's to delete.
      */
     public record Parts(HostLifecycle lifecycle, DockerSocketProxy proxy, ForwardManager forwards, ContainerWatcher watcher,
-                        IdleReaper reaper, WorkMonitor work, ControlServer control) {
+                        IdleReaper reaper, WorkMonitor work, ServerPresence presence, ControlServer control) {
     }
 
     private static final Duration IDLE_TICK = Duration.ofSeconds(1);
@@ -75,6 +76,9 @@ public final class BridgeDaemon implements Closeable {
             if (parts.reaper() != null) {
                 cleanups.register(parts.work()).start(WORK_SAMPLE_EVERY);
                 cleanups.register(parts.reaper()).start(IDLE_TICK);
+            }
+            if (parts.presence() != null) {
+                cleanups.register(parts.presence()).start(ServerPresence.EVERY);
             }
             cleanups.register(parts.proxy()).start();
         } catch (IOException e) {

@@ -276,6 +276,20 @@ public final class HostLifecycle implements Closeable {
         }
     }
 
+    /**
+     * Runs a command on the host if one is ready now, on its session; never brings one up (background work such as
+     * the presence heartbeat must not create servers). Empty when no host is ready.
+     */
+    public Optional<CommandResult> runOnReadyHost(String command, byte[] stdin, Duration timeout) throws IOException {
+        Tunnel t = ready;
+        return t == null ? Optional.empty() : Optional.of(t.run(command, stdin, timeout));
+    }
+
+    /** The provider's hooks for background work on a ready host (the presence heartbeat, the server's guard). */
+    public HostProvider provider() {
+        return provider;
+    }
+
     // ---- requests
 
     /** The tunnel of the ready host, bringing one up (adopting or creating) if needed. Blocks until then. */

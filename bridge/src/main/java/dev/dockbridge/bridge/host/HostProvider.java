@@ -2,6 +2,7 @@ package dev.dockbridge.bridge.host;
 
 import java.io.IOException;
 import java.util.List;
+import java.time.Instant;
 import java.util.Optional;
 import java.util.function.Consumer;
 
@@ -70,6 +71,22 @@ public interface HostProvider {
      * was called off): settings that must hold while DockBridge uses it, idempotent. A failure is logged, not fatal.
      */
     default Optional<String> readyCommand() {
+        return Optional.empty();
+    }
+
+    /**
+     * Marks this machine's session as present on the host (run every half minute while it is ready), records when it
+     * last used it, and prints how many other machines used it since {@code othersSince}. Empty: the host keeps no count.
+     */
+    default Optional<String> presenceCommand(String machineId, Instant lastUse, Instant othersSince) {
+        return Optional.empty();
+    }
+
+    /**
+     * A shell script (for {@code sh -s}, secrets inside) that installs a guard on the host which deletes it when no
+     * DockBridge session has been present for a while: run once per host, after it is ready. Empty: no guard.
+     */
+    default Optional<String> guardInstaller(ProvisionedHost host) {
         return Optional.empty();
     }
 

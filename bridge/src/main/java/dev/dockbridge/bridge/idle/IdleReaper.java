@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 
 import org.slf4j.Logger;
@@ -38,6 +39,7 @@ public final class IdleReaper implements Closeable {
     private final Clock clock;
     private final ContainerWork work;
     private final Path holdFile;
+    private final IntSupplier otherMachines;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(Threads.named("idle-reaper"));
     private volatile Instant holdUntil;
     private boolean warned; // timer thread only
@@ -47,7 +49,8 @@ public final class IdleReaper implements Closeable {
      * @param holdFile where a {@code hold} is kept, so that it survives a restart of the daemon
      */
     public IdleReaper(HostLifecycle lifecycle, ActivityTracker tracker, Supplier<List<ForwardStatus>> forwards, IdlePolicy policy, Clock clock,
-            ContainerWork work, Path holdFile) {
+            ContainerWork work, Path holdFile, IntSupplier otherMachines) {
+        this.otherMachines = otherMachines;
         this.lifecycle = lifecycle;
         this.tracker = tracker;
         this.forwards = forwards;
@@ -122,6 +125,10 @@ public final class IdleReaper implements Closeable {
         }
         for (ContainerWork.Working w : work.working()) {
             blockedBy.add(w.describe());
+        }
+        int others = otherMachines.getAsInt();
+        if (others > 0) {
+            blockedBy.add("in use from another machine (" + others + " other DockBridge" + (others == 1 ? "" : "s") + " used it lately)");
         }
         for (ForwardStatus f : forwards.get()) {
             if (f.lastUsed() != null && f.lastUsed().isAfter(last)) {

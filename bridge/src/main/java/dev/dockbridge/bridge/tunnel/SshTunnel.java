@@ -1,5 +1,6 @@
 package dev.dockbridge.bridge.tunnel;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -466,12 +467,13 @@ public final class SshTunnel implements Tunnel {
      * @return its exit status, or empty if it did not finish in time
      */
     @Override
-    public CommandResult run(String command, Duration timeout) throws IOException {
+    public CommandResult run(String command, byte[] stdin, Duration timeout) throws IOException {
         try (ChannelExec exec = session().createExecChannel(command)) {
             ByteArrayOutputStream output = new ByteArrayOutputStream();
             OutputStream bounded = new BoundedOutput(output, COMMAND_OUTPUT_LIMIT);
             exec.setOut(bounded);
             exec.setErr(bounded);
+            exec.setIn(new ByteArrayInputStream(stdin == null ? new byte[0] : stdin));
             exec.open().verify(target.connectTimeout());
             Set<ClientChannelEvent> events = exec.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), timeout);
             Integer status = events.contains(ClientChannelEvent.EXIT_STATUS) || events.contains(ClientChannelEvent.CLOSED) ? exec.getExitStatus() : null;

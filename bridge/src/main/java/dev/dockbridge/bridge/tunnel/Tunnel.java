@@ -44,7 +44,15 @@ public interface Tunnel extends Closeable {
      *
      * @return its exit status (none if it did not finish in time) and the end of its output
      */
-    CommandResult run(String command, Duration timeout) throws IOException;
+    default CommandResult run(String command, Duration timeout) throws IOException {
+        return run(command, null, timeout);
+    }
+
+    /**
+     * The same, with {@code stdin} as the command's standard input (then its end of file): how secrets reach the host,
+     * never on a command line, which other processes and logs can see.
+     */
+    CommandResult run(String command, byte[] stdin, Duration timeout) throws IOException;
 
     /** Ends the session and stops reconnecting. Idempotent. */
     @Override

@@ -540,7 +540,7 @@ class HostLifecycleTest {
         }
 
         @Override
-        public CommandResult run(String command, Duration timeout) {
+        public CommandResult run(String command, byte[] stdin, Duration timeout) {
             commands.add(command);
             try {
                 runGate.await();

@@ -1,6 +1,7 @@
 package dev.dockbridge.cli.command;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -17,6 +18,8 @@ import dev.dockbridge.cli.ExitCodes;
 import dev.dockbridge.cli.Profile;
 import dev.dockbridge.cli.ProfileOwner;
 import dev.dockbridge.cli.UserException;
+import dev.dockbridge.cli.config.DockBridgeConfig;
+import dev.dockbridge.cli.config.Durations;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -71,10 +74,15 @@ public final class StopCommand implements Callable<Integer> {
                 answer.path("purged_volume").asText("")) : ""));
         if (answer.hasNonNull("kept")) {
             String flag = profile.name().equals("default") ? "" : " --profile " + profile.name();
+            var config = ProfileOptions.load(profile);
+            Duration unattended = config.idle().unattendedTimeout();
+            String after = config.provider() == DockBridgeConfig.Provider.HETZNER && !unattended.isZero()
+                    ? "its guard deletes it after " + Durations.format(unattended) + " without a DockBridge session (idle.unattended_timeout)"
+                    : "nothing deletes it while DockBridge is stopped";
             ctx.out().println("the server " + answer.path("kept").asText() + " keeps running"
                     + (answer.hasNonNull("kept_hourly_price") ? " and costs " + answer.path("kept_hourly_price").asText() + "/h" : "")
-                    + " until it is deleted; nothing deletes it while DockBridge is stopped: 'dockbridge stop --destroy" + flag
-                    + "' (or 'dockbridge server destroy" + flag + "') deletes it, 'dockbridge start" + flag + "' adopts it again");
+                    + " until it is deleted; " + after + ": 'dockbridge stop --destroy" + flag
+                    + "' (or 'dockbridge server destroy" + flag + "') deletes it now, 'dockbridge start" + flag + "' adopts it again");
         }
         return ExitCodes.OK;
     }

@@ -200,6 +200,7 @@ public final class ConfigLoader {
         }
         check(file, c.remote().dockerSocket().startsWith("/"), "remote.docker_socket", "must be an absolute path on the host");
         positive(file, "idle.timeout", c.idle().timeout());
+        check(file, !c.idle().unattendedTimeout().isNegative(), "idle.unattended_timeout", "must be 0 (off) or longer");
         check(file, c.idle().workingCpuPercent() >= 0, "idle.working_cpu_percent", "must be 0 or more (percent of one core; 0: any running container keeps the server)");
         positive(file, "hetzner.boot_timeout", c.hetzner().bootTimeout());
         var h = c.hetzner();

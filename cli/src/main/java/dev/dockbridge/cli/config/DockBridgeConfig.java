@@ -27,7 +27,7 @@ public record DockBridgeConfig(
         ssh = ssh == null ? new Ssh(null, null, null, null, null, null, null, null, null, null) : ssh;
         remote = remote == null ? new Remote(null) : remote;
         hetzner = hetzner == null ? new Hetzner(null, null, null, null, null, null, null, null, null, null) : hetzner;
-        idle = idle == null ? new Idle(null, null, null) : idle;
+        idle = idle == null ? new Idle(null, null, null, null) : idle;
         forward = forward == null ? new Forward(null, null, null, null) : forward;
         profiles = profiles == null ? Map.of() : profiles;
     }
@@ -99,9 +99,13 @@ public record DockBridgeConfig(
         }
     }
 
-    /** {@code working_cpu_percent}: a container above this (percent of one core, last minute) is working and keeps the server. */
-    public record Idle(Duration timeout, Boolean billingAware, Double workingCpuPercent) {
+    /**
+     * {@code working_cpu_percent}: a container above this (percent of one core, last minute) is working and keeps the server.
+     * {@code unattended_timeout}: the server deletes itself after this long without any DockBridge session (0: never).
+     */
+    public record Idle(Duration timeout, Boolean billingAware, Double workingCpuPercent, Duration unattendedTimeout) {
         public Idle {
+            unattendedTimeout = unattendedTimeout == null ? Duration.ofMinutes(30) : unattendedTimeout;
             timeout = timeout == null ? Duration.ofMinutes(15) : timeout;
             billingAware = billingAware == null ? Boolean.TRUE : billingAware;
             workingCpuPercent = workingCpuPercent == null ? 5.0 : workingCpuPercent;

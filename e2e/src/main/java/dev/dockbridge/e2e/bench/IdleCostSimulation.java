@@ -25,6 +25,8 @@ public final class IdleCostSimulation {
     private static final Instant DAY = Instant.parse("2026-11-23T00:00:00Z");
     private static final int MINUTES = 24 * 60;
     private static final Duration TIMEOUT = Duration.ofMinutes(15);
+    /** {@code idle.unattended_timeout}'s default: the server's guard deletes it after this long without a session. */
+    private static final Duration UNATTENDED = Duration.ofMinutes(30);
     private static final String USE = "POST /v1.41/containers/create";
     private static final String LOOK = "GET /v1.41/containers/json";
 
@@ -136,6 +138,8 @@ public final class IdleCostSimulation {
         Instant[] lastUse = {DAY, DAY}; // what each machine's daemon last saw as use
         ContainerWork work = new ContainerWork(5.0, clock, () -> lastUse[0] = clock.instant());
         IdlePolicy idle = new IdlePolicy(TIMEOUT, policy == Policy.DOCKBRIDGE, Duration.ofMinutes(2));
+        IdlePolicy guard = new IdlePolicy(UNATTENDED, true, Duration.ofMinutes(2));
+        Instant lastPresence = DAY;
         Instant created = null;
         long billed = 0;
         long servers = 0;
@@ -194,13 +198,33 @@ public final class IdleCostSimulation {
             if ((policy == Policy.DOCKBRIDGE && !work.working().isEmpty()) || (policy == Policy.OFFLOAD_LIKE && jobRuns)) {
                 blockedBy.add("container job is working");
             }
-            // each machine's daemon decides on its own use; either one deleting ends the shared server
+            // each machine's daemon decides on its own use; with DockBridge another machine's recent use (its mark on the
+            // server, up to a minute old) keeps the server; without, either one deleting ends the shared server
+            boolean twoMachines = t.other().length > 0;
+            Duration window = TIMEOUT.plus(Duration.ofMinutes(1));
             boolean delete = false;
             if (daemonAwake) {
-                delete = idle.decide(now, max(lastUse[0], created), blockedBy, created, null).destroyNow();
+                List<String> mine = new ArrayList<>(blockedBy);
+                if (policy == Policy.DOCKBRIDGE && twoMachines && lastUse[1].isAfter(now.minus(window))) {
+                    mine.add("in use from another machine");
+                }
+                delete = idle.decide(now, max(lastUse[0], created), mine, created, null).destroyNow();
+                lastPresence = now;
             }
-            if (t.other().length > 0) {
-                delete |= idle.decide(now, max(lastUse[1], created), blockedBy, created, null).destroyNow();
+            if (twoMachines) {
+                List<String> theirs = new ArrayList<>(blockedBy);
+                if (policy == Policy.DOCKBRIDGE && lastUse[0].isAfter(now.minus(window))) {
+                    theirs.add("in use from another machine");
+                }
+                delete |= idle.decide(now, max(lastUse[1], created), theirs, created, null).destroyNow();
+                lastPresence = now;
+            }
+            // no daemon there (the laptop asleep): DockBridge's guard on the server decides, on the last session and work
+            if (!daemonAwake && !twoMachines && policy == Policy.DOCKBRIDGE) {
+                if (!work.working().isEmpty()) {
+                    lastPresence = now;
+                }
+                delete = guard.decide(now, max(lastPresence, created), blockedBy, created, null).destroyNow();
             }
             if (delete) {
                 billed += startedHours(created, now);

@@ -2,6 +2,8 @@ package dev.dockbridge.e2e.hetzner;
 
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -54,6 +56,7 @@ public final class HetznerSimulator implements AutoCloseable {
     private static final int RATE_LIMIT = 3600;
 
     private final MockWebServer http = new MockWebServer();
+    private final ServerSocket fromServers;
     private final ObjectMapper json = new ObjectMapper();
     private final ObjectMapper yaml = new YAMLMapper();
     private final String token;
@@ -125,11 +128,45 @@ public final class HetznerSimulator implements AutoCloseable {
             }
         });
         http.start(InetAddress.getLoopbackAddress(), 0);
+        fromServers = new ServerSocket(0, 50, InetAddress.getByName(pool.get(0).gateway()));
+        Thread relay = new Thread(this::relayFromServers, "sim-relay");
+        relay.setDaemon(true);
+        relay.start();
     }
 
-    /** The environment that points DockBridge at this simulator with its token. */
+    /**
+     * The environment that points DockBridge at this simulator with its token, and tells it how its servers reach the
+     * API (their guard calls it): through a relay on this machine's side of a test-bed link, plain http.
+     */
     public Map<String, String> clientEnv() {
-        return Map.of("HCLOUD_TOKEN", token, "HCLOUD_ENDPOINT", endpoint());
+        return Map.of("HCLOUD_TOKEN", token, "HCLOUD_ENDPOINT", endpoint(),
+                "DOCKBRIDGE_TESTBED_SERVER_API_ENDPOINT", "http://" + pool.get(0).gateway() + ":" + fromServers.getLocalPort() + "/v1");
+    }
+
+    /** Servers reach the API at an address of this machine's that their namespace routes to; it relays to the loopback listener. */
+    private void relayFromServers() {
+        while (!fromServers.isClosed()) {
+            try {
+                Socket in = fromServers.accept();
+                Socket out = new Socket(InetAddress.getLoopbackAddress(), http.getPort());
+                pump(in, out);
+                pump(out, in);
+            } catch (IOException e) {
+                // closed, or one connection failed: the guard tries again
+            }
+        }
+    }
+
+    private static void pump(Socket from, Socket to) {
+        Thread t = new Thread(() -> {
+            try (from; to) {
+                from.getInputStream().transferTo(to.getOutputStream());
+            } catch (IOException e) {
+                // either side closed
+            }
+        }, "sim-relay-pump");
+        t.setDaemon(true);
+        t.start();
     }
 
     /** The API base URL, for {@code HCLOUD_ENDPOINT}. */
@@ -181,6 +218,11 @@ public final class HetznerSimulator implements AutoCloseable {
 
     public long count(String methodAndPath) {
         return calls().stream().filter(c -> c.equals(methodAndPath)).count();
+    }
+
+    /** {@code DELETE /servers/{id}} calls so far, whoever made them (a daemon, a guard on a server). */
+    public long serverDeletes() {
+        return calls().stream().filter(c -> c.startsWith("DELETE /servers/")).count();
     }
 
     /** Servers that exist now, as the API would return them. */
@@ -474,6 +516,7 @@ public final class HetznerSimulator implements AutoCloseable {
                     s.keys.forEach(id -> keys.add(sshKeys.get(id).path("public_key").asText()));
                 }
                 s.host.setAuthorizedKeys(keys);
+                s.host.forgetPreviousServer();
                 s.host.useDockerData(dockerVolumeDisk(s, cloudInit));
                 s.host.startSshd(22);
             }
@@ -534,7 +577,7 @@ public final class HetznerSimulator implements AutoCloseable {
             s.status = "off";
         }
         s.host.stopSshd(22);
-        s.host.killSshSessions();
+        s.host.killMachineProcesses(); // off: its processes are gone, the next boot starts none of them
     }
 
     /**
@@ -566,7 +609,7 @@ public final class HetznerSimulator implements AutoCloseable {
         ObjectNode delete = action("delete_server", id, "running");
         timers.execute(() -> {
             s.host.stopSshd(22);
-            s.host.killSshSessions(); // the machine is gone, and its connections with it
+            s.host.killMachineProcesses(); // the machine is gone, and its connections and processes with it
             try {
                 s.host.useDockerData(null); // the volume keeps its data; the server's own disk is wiped
             } catch (IOException e) {
@@ -997,6 +1040,7 @@ public final class HetznerSimulator implements AutoCloseable {
         }
         for (SimServer s : left) {
             s.host.stopSshd(22);
+            s.host.killMachineProcesses();
             try {
                 s.host.useDockerData(null);
             } catch (IOException e) {
@@ -1010,6 +1054,11 @@ public final class HetznerSimulator implements AutoCloseable {
             timers.awaitTermination(30, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        try {
+            fromServers.close();
+        } catch (IOException e) {
+            // closing: nothing to do
         }
         http.close();
         Cmd.exec(Duration.ofSeconds(60), Map.of(), null, "rm", "-rf", volumeDisks.toString());

@@ -18,6 +18,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
+import java.util.function.Predicate;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -46,7 +47,8 @@ public final class TestHost {
         return "198.18." + index + ".2";
     }
 
-    private String gateway() {
+    /** This machine's side of the host's link: how the host reaches services here. */
+    public String gateway() {
         return "198.18." + index + ".1";
     }
 
@@ -213,6 +215,8 @@ public final class TestHost {
                 + " && mount --bind " + dockerSocket() + " /run/docker.sock"
                 + " && mount -t tmpfs -o mode=755 tmpfs /usr/local/sbin && cp " + dir.resolve("systemctl") + " /usr/local/sbin/systemctl"
                 + volume
+                // the server's own disk under /var/lib/dockbridge (the guard keeps its files there), not this machine's
+                + " && mkdir -p /var/lib/dockbridge && mount -t tmpfs -o mode=700 tmpfs /var/lib/dockbridge"
                 + " && exec /usr/sbin/sshd -f " + config + " -E " + dir.resolve("sshd_" + port + ".log");
         run(inside("unshare", "--mount", "--propagation", "private", "sh", "-c", script));
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
@@ -247,6 +251,12 @@ public final class TestHost {
         Files.writeString(dir.resolve("docker-stop-seconds"), String.valueOf(d.toSeconds()));
     }
 
+    /** A new server on this host: the systemctl calls of the one before, and how slowly its Docker stopped, are not its own. */
+    public void forgetPreviousServer() throws IOException {
+        Files.deleteIfExists(dir.resolve("systemctl.log"));
+        Files.deleteIfExists(dir.resolve("docker-stop-seconds"));
+    }
+
     /** The systemctl commands run on this host so far, one per line. */
     public List<String> systemctlCalls() throws IOException {
         Path log = dir.resolve("systemctl.log");
@@ -262,6 +272,18 @@ public final class TestHost {
      * a crashed or deleted machine would; the listening sshd is left to {@link #stopSshd}.
      */
     public void killSshSessions() {
+        killProcesses(comm -> comm.equals("sshd"));
+    }
+
+    /**
+     * Ends every process of the machine but its Docker engine (which the test bed wipes or keeps itself): what a
+     * deleted or rebooted server loses, such as DockBridge's guard or a user's shell.
+     */
+    public void killMachineProcesses() {
+        killProcesses(comm -> !comm.equals("dockerd") && !comm.startsWith("containerd") && !comm.equals("docker-proxy"));
+    }
+
+    private void killProcesses(Predicate<String> which) {
         String pids = Cmd.exec(Duration.ofSeconds(10), Map.of(), null, "ip", "netns", "pids", name).stdout();
         for (String pid : pids.split("\\s+")) {
             if (pid.isBlank()) {
@@ -269,7 +291,7 @@ public final class TestHost {
             }
             try {
                 String comm = Files.readString(Path.of("/proc", pid, "comm")).strip();
-                if (comm.equals("sshd")) {
+                if (which.test(comm)) {
                     Cmd.exec(Duration.ofSeconds(10), Map.of(), null, "kill", "-9", pid);
                 }
             } catch (IOException e) {
@@ -384,6 +406,7 @@ public final class TestHost {
         } catch (IOException e) {
             // nothing to stop
         }
+        killMachineProcesses();
         kill(dir.resolve("dockerd.pid"));
         Cmd.exec(Duration.ofSeconds(10), Map.of(), null, "ip", "link", "del", vethOutside());
         Cmd.exec(Duration.ofSeconds(10), Map.of(), null, "ip", "netns", "del", name);

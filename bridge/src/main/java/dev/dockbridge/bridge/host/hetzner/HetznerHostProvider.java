@@ -81,12 +81,15 @@ public final class HetznerHostProvider implements HostProvider {
     private final Settings settings;
     private final ProfileKeys clientKey;
     private final ServerHostKeys hostKeys;
+    private final ServerGuard guard;
 
-    public HetznerHostProvider(HetznerClient api, Settings settings, ProfileKeys clientKey, ServerHostKeys hostKeys) {
+    /** @param guard what a server does when no DockBridge session is there (null: nothing, it waits for a daemon) */
+    public HetznerHostProvider(HetznerClient api, Settings settings, ProfileKeys clientKey, ServerHostKeys hostKeys, ServerGuard guard) {
         this.api = api;
         this.settings = settings;
         this.clientKey = clientKey;
         this.hostKeys = hostKeys;
+        this.guard = guard;
     }
 
     public Map<String, String> labels() {
@@ -345,6 +348,16 @@ public final class HetznerHostProvider implements HostProvider {
     @Override
     public Optional<String> beforeDeleteCommand() {
         return settings.volumeSizeGb() > 0 ? Optional.of(RELEASE_VOLUME) : Optional.empty();
+    }
+
+    @Override
+    public Optional<String> presenceCommand(String machineId, Instant lastUse, Instant othersSince) {
+        return Optional.of(ServerGuard.presenceCommand(machineId, lastUse, othersSince));
+    }
+
+    @Override
+    public Optional<String> guardInstaller(ProvisionedHost host) {
+        return guard == null ? Optional.empty() : Optional.of(guard.installer(Long.parseLong(host.id()), host.created()));
     }
 
     @Override
