@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
@@ -151,8 +152,10 @@ public final class DaemonAssembly {
 
     /** Looks while no server runs are answered without one (a poller never brings a deleted server back); null for an existing host. */
     private NoServerAnswers lookAnswers(HostLifecycle lifecycle) {
+        // a ready engine's /_ping is answered here from its own answer (taken when it became ready): one round trip less
+        BooleanSupplier pingsHere = () -> lifecycle.snapshot().state() == HostState.READY && lifecycle.engineHeaders() != null;
         if (!lifecycle.disposable()) {
-            return null;
+            return new NoServerResponder(() -> false, () -> false, lifecycle::engineHeaders, lifecycle::engineVersion, pingsHere, clock);
         }
         Path savedPing = profile.stateDir().resolve("engine-ping");
         Path savedVersion = profile.stateDir().resolve("engine-version");
@@ -172,7 +175,8 @@ public final class DaemonAssembly {
                 () -> NO_SERVER.contains(lifecycle.snapshot().state()),
                 () -> !volume && lifecycle.snapshot().state() != HostState.QUIESCING,
                 () -> liveOrSaved(lifecycle.engineHeaders(), savedPing),
-                () -> liveOrSaved(lifecycle.engineVersion(), savedVersion));
+                () -> liveOrSaved(lifecycle.engineVersion(), savedVersion),
+                pingsHere, clock);
     }
 
     /** What the last engine said, kept across restarts of the daemon (the next server runs the same image). */

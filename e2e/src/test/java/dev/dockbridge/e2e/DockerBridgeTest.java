@@ -4,8 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -69,6 +75,52 @@ class DockerBridgeTest {
     void buildThroughTheBridgeLandsOnTheRemoteEngine() {
         assertThat(direct.ok("image", "inspect", "--format", "{{.Id}}", IMAGE))
                 .isEqualTo(docker.ok("image", "inspect", "--format", "{{.Id}}", IMAGE));
+    }
+
+    /** Issue 13: a ready engine's /_ping is answered by DockBridge itself; it must be the engine's own answer, but for the date. */
+    @Test
+    void theLocalPingIsTheEnginesOwnAnswer() throws IOException {
+        for (String method : List.of("GET", "HEAD")) {
+            String request = method + " /_ping HTTP/1.1\r\nHost: docker\r\nUser-Agent: Docker-Client/28.5.1 (linux)\r\n\r\n";
+            String local = exchange(daemon.socket(), request);
+            String engine = exchange(bed.host(1).dockerSocket(), request);
+            assertThat(withoutDate(local)).as(method + ": DockBridge's answer against the engine's\n" + local + "\n" + engine)
+                    .isEqualTo(withoutDate(engine));
+            assertThat(local).containsPattern("\r\nDate: \\w{3}, \\d{2} \\w{3} \\d{4} \\d{2}:\\d{2}:\\d{2} GMT\r\n");
+        }
+        // the CLI talks through it as to the engine
+        assertThat(docker.ok("version", "--format", "{{.Server.APIVersion}}")).isEqualTo(direct.ok("version", "--format", "{{.Server.APIVersion}}"));
+    }
+
+    /** One request on a fresh connection; the answer up to the end of its body (the ping's is "OK" or nothing). */
+    private static String exchange(Path socket, String request) throws IOException {
+        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            ch.connect(UnixDomainSocketAddress.of(socket));
+            ch.write(ByteBuffer.wrap(request.getBytes(StandardCharsets.ISO_8859_1)));
+            InputStream in = Channels.newInputStream(ch);
+            StringBuilder got = new StringBuilder();
+            byte[] b = new byte[4096];
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (System.nanoTime() < deadline) {
+                int end = got.indexOf("\r\n\r\n");
+                if (end >= 0) {
+                    int length = Integer.parseInt(got.toString().replaceAll("(?s).*\r\nContent-Length: (\\d+)\r\n.*", "$1"));
+                    if (request.startsWith("HEAD") || got.length() >= end + 4 + length) {
+                        return got.toString();
+                    }
+                }
+                int n = in.read(b);
+                if (n < 0) {
+                    break;
+                }
+                got.append(new String(b, 0, n, StandardCharsets.ISO_8859_1));
+            }
+            return got.toString();
+        }
+    }
+
+    private static String withoutDate(String answer) {
+        return answer.replaceAll("\r\nDate: [^\r]*", "");
     }
 
     @Test

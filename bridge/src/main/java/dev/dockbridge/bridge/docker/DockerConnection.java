@@ -7,6 +7,8 @@ import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayDeque;
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -91,11 +93,18 @@ final class DockerConnection {
      */
     void run(Executor executor) {
         ByteBuffer toSend = firstBytes;
-        if (noServer != null && noServer.noServer()) {
+        CompletableFuture<RemoteStream> opening = null;
+        if (noServer != null && (noServer.noServer() || noServer.pingsHere())) {
+            boolean serverUp = !noServer.noServer();
+            if (serverUp) {
+                // the channel opens while the CLI's /_ping is answered here from this engine's own answer: one round trip less
+                opening = openAsync(executor);
+            }
             answeringHere = true;
             try {
-                toSend = answerLooksHere();
+                toSend = answerLooksHere(serverUp);
             } catch (IOException e) {
+                closeWhenOpen(opening);
                 fail("local answers", e);
                 return;
             } finally {
@@ -103,6 +112,7 @@ final class DockerConnection {
                 unanswered.clear();
             }
             if (toSend == null) {
+                closeWhenOpen(opening);
                 close(); // the client only looked, and has gone
                 return;
             }
@@ -110,7 +120,7 @@ final class DockerConnection {
             framer.feed(firstBytes);
         }
         try {
-            remote = upstream.open();
+            remote = opening != null ? awaitOpen(opening) : upstream.open();
         } catch (IOException e) {
             refuse(e);
             return;
@@ -187,11 +197,46 @@ final class DockerConnection {
         }
     }
 
+    private CompletableFuture<RemoteStream> openAsync(Executor executor) {
+        CompletableFuture<RemoteStream> f = new CompletableFuture<>();
+        try {
+            executor.execute(() -> {
+                try {
+                    f.complete(upstream.open());
+                } catch (IOException | RuntimeException e) {
+                    f.completeExceptionally(e);
+                }
+            });
+        } catch (RuntimeException e) {
+            f.completeExceptionally(e);
+        }
+        return f;
+    }
+
+    private static RemoteStream awaitOpen(CompletableFuture<RemoteStream> opening) throws IOException {
+        try {
+            return opening.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
+    }
+
+    /** A channel opened for a client that never needed it (it only pinged): closed once it is there. */
+    private static void closeWhenOpen(CompletableFuture<RemoteStream> opening) {
+        if (opening != null) {
+            opening.thenAccept(RemoteStream::close);
+        }
+    }
+
     /**
-     * Answers looks while no server is up. Returns what is to go upstream once a request needs the engine (from
-     * that request's first byte on), or null if the client hung up first. Only unanswered heads are held.
+     * Answers looks while no server is up, or only {@code /_ping} while one is ({@code serverUp}). Returns what is to
+     * go upstream once a request needs the engine (from that request's first byte on), or null if the client hung up
+     * first. Only unanswered heads are held.
      */
-    private ByteBuffer answerLooksHere() throws IOException {
+    private ByteBuffer answerLooksHere(boolean serverUp) throws IOException {
         ByteBuffer pending = ByteBuffer.allocate(RequestFramer.MAX_HEAD + CHUNK);
         long base = 0; // the connection offset of pending's first byte
         ByteBuffer fresh = firstBytes.duplicate();
@@ -200,7 +245,8 @@ final class DockerConnection {
             framer.feed(fresh);
             while (!unanswered.isEmpty()) {
                 Head h = unanswered.peek();
-                if (h.kind() != RequestClass.LOOK || h.hasBody() || !noServer.noServer() || !noServer.canAnswer(h.method(), h.path())) {
+                boolean here = serverUp ? isPing(h) && noServer.pingsHere() : noServer.noServer();
+                if (h.kind() != RequestClass.LOOK || h.hasBody() || !here || !noServer.canAnswer(h.method(), h.path())) {
                     return from(pending, (int) (h.start() - base));
                 }
                 unanswered.poll();
@@ -225,6 +271,10 @@ final class DockerConnection {
             }
             fresh = in.flip();
         }
+    }
+
+    private static boolean isPing(Head h) {
+        return ("GET".equals(h.method()) || "HEAD".equals(h.method())) && RequestClass.normalize(h.path()).equals("/_ping");
     }
 
     private static ByteBuffer from(ByteBuffer pending, int offset) {

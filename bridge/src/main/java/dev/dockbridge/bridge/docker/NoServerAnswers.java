@@ -8,6 +8,11 @@ public interface NoServerAnswers {
     /** Whether no server is up now (and none is being brought up): looks are answered here. */
     boolean noServer();
 
+    /** Whether a ready server's {@code /_ping} is answered here, from that engine's own last answer. */
+    default boolean pingsHere() {
+        return false;
+    }
+
     /**
      * Whether this look can be answered truthfully without an engine; if not, it goes upstream and brings a server up
      * (e.g. {@code /_ping} before any engine was ever seen: the CLI needs its API version).

@@ -2,7 +2,13 @@ package dev.dockbridge.bridge.docker;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
@@ -17,6 +23,9 @@ public final class NoServerResponder implements NoServerAnswers {
     private final BooleanSupplier nextServerStartsEmpty;
     private final Supplier<String> engineHeaders;
     private final Supplier<String> engineVersion;
+    private final BooleanSupplier pingsHere;
+    private final Clock clock;
+    private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US);
 
     /**
      * @param noServer              whether no server is up (and none is on its way)
@@ -26,6 +35,17 @@ public final class NoServerResponder implements NoServerAnswers {
      */
     public NoServerResponder(BooleanSupplier noServer, BooleanSupplier nextServerStartsEmpty, Supplier<String> engineHeaders,
             Supplier<String> engineVersion) {
+        this(noServer, nextServerStartsEmpty, engineHeaders, engineVersion, () -> false, Clock.systemUTC());
+    }
+
+    /**
+     * @param pingsHere whether a ready server's {@code /_ping} is answered here: true while it is ready and
+     *                  {@code engineHeaders} are its engine's own (taken when it became ready)
+     */
+    public NoServerResponder(BooleanSupplier noServer, BooleanSupplier nextServerStartsEmpty, Supplier<String> engineHeaders,
+            Supplier<String> engineVersion, BooleanSupplier pingsHere, Clock clock) {
+        this.pingsHere = pingsHere;
+        this.clock = clock;
         this.engineVersion = engineVersion;
         this.noServer = noServer;
         this.nextServerStartsEmpty = nextServerStartsEmpty;
@@ -35,6 +55,11 @@ public final class NoServerResponder implements NoServerAnswers {
     @Override
     public boolean noServer() {
         return noServer.getAsBoolean();
+    }
+
+    @Override
+    public boolean pingsHere() {
+        return pingsHere.getAsBoolean();
     }
 
     @Override
@@ -56,7 +81,7 @@ public final class NoServerResponder implements NoServerAnswers {
         if (path.equals("/_ping")) {
             String headers = engineHeaders.get();
             if (headers != null) {
-                return response(200, "OK", headers + "Content-Type: text/plain; charset=utf-8\r\n", "OK", head);
+                return ping(headers, head);
             }
         }
         if (path.equals("/version")) {
@@ -122,6 +147,21 @@ public final class NoServerResponder implements NoServerAnswers {
 
     private static ByteBuffer json(int status, String reason, String body, boolean headOnly) {
         return response(status, reason, "Content-Type: application/json\r\n", body, headOnly);
+    }
+
+    /**
+     * The engine's own answer: its headers, with this exchange's length, type and date, in the order Go's net/http
+     * writes them (sorted by name), so that only the date differs from what the engine would have sent.
+     */
+    private ByteBuffer ping(String engineHeaderLines, boolean headOnly) {
+        List<String> lines = new ArrayList<>(List.of(engineHeaderLines.split("\r\n")));
+        lines.removeIf(String::isBlank);
+        lines.add("Content-Length: " + (headOnly ? 0 : 2));
+        lines.add("Content-Type: text/plain; charset=utf-8");
+        lines.add("Date: " + HTTP_DATE.format(clock.instant().atZone(ZoneOffset.UTC)));
+        lines.sort(Comparator.comparing(l -> l.substring(0, Math.max(0, l.indexOf(':'))).toLowerCase(Locale.ROOT)));
+        String text = "HTTP/1.1 200 OK\r\n" + String.join("\r\n", lines) + "\r\n\r\n" + (headOnly ? "" : "OK");
+        return ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
     }
 
     private static ByteBuffer response(int status, String reason, String headers, String body, boolean headOnly) {

@@ -13,6 +13,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -84,6 +85,10 @@ class LooksWithoutServerTest {
     }
 
     private SocketChannel connect() throws IOException {
+        return connect(answers);
+    }
+
+    private SocketChannel connect(NoServerAnswers answers) throws IOException {
         Path dir = Files.createTempDirectory("dblooks");
         Path socket = dir.resolve("docker.sock");
         proxy = new DockerSocketProxy(socket, upstream, () -> false, answers, DockerSocketProxy.ProxyListener.NONE, ConnectionLimits.DEFAULTS);
@@ -113,7 +118,9 @@ class LooksWithoutServerTest {
         // one keep-alive connection, the create split in the middle of its head
         ch.write(ByteBuffer.wrap((PING + LIST + CREATE.substring(0, 20)).getBytes(StandardCharsets.ISO_8859_1)));
         String answered = readSome(ch, "[]");
-        assertThat(answered).startsWith("HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nOstype: linux\r\n").contains("Content-Length: 0\r\n\r\nHTTP/1.1 200 OK")
+        // the engine's headers with this exchange's length, type and date, sorted by name as Go's net/http writes them
+        assertThat(answered).startsWith("HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nContent-Length: 0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                + "Date: ").containsPattern("Date: \\w{3}, \\d{2} \\w{3} \\d{4} \\d{2}:\\d{2}:\\d{2} GMT\r\nOstype: linux\r\n\r\nHTTP/1.1 200 OK")
                 .endsWith("Content-Length: 2\r\n\r\n[]");
         Thread.sleep(200);
         assertThat(opened).as("looks bring no server up").hasValue(0);
@@ -122,6 +129,24 @@ class LooksWithoutServerTest {
         assertThat(opened).hasValue(1);
         assertThat(upstreamGot.toString(StandardCharsets.ISO_8859_1)).as("exactly the request that needs the engine").isEqualTo(CREATE);
         assertThat(readSome(ch, "201 Created")).contains("201 Created");
+        ch.close();
+    }
+
+    @Test
+    void aReadyServersPingIsAnsweredHereWhileTheChannelOpensAndTheRestGoesUpstreamWhole() throws Exception {
+        NoServerAnswers ready = new NoServerResponder(() -> false, () -> false, () -> "Api-Version: 1.41\r\nOstype: linux\r\n",
+                () -> "{\"ApiVersion\":\"1.41\"}", () -> true, Clock.systemUTC());
+        SocketChannel ch = connect(ready);
+        ch.write(ByteBuffer.wrap(PING.getBytes(StandardCharsets.ISO_8859_1)));
+        assertThat(readSome(ch, "\r\n\r\n")).startsWith("HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\n").contains("Ostype: linux");
+        Thread.sleep(200);
+        assertThat(opened).as("the channel opened at once, in parallel").hasValue(1);
+        assertThat(upstreamGot.size()).as("the ping never went upstream").isZero();
+        ch.write(ByteBuffer.wrap((LIST + CREATE).getBytes(StandardCharsets.ISO_8859_1)));
+        upstreamWrote.get(10, TimeUnit.SECONDS);
+        assertThat(upstreamGot.toString(StandardCharsets.ISO_8859_1)).as("everything after the ping, whole: a list is the engine's").isEqualTo(LIST + CREATE);
+        assertThat(readSome(ch, "201 Created")).contains("201 Created");
+        assertThat(opened).hasValue(1);
         ch.close();
     }
 
