@@ -152,8 +152,10 @@ public final class DaemonAssembly {
 
     /** Looks while no server runs are answered without one (a poller never brings a deleted server back); null for an existing host. */
     private NoServerAnswers lookAnswers(HostLifecycle lifecycle) {
-        // a ready engine's /_ping is answered here from its own answer (taken when it became ready): one round trip less
-        BooleanSupplier pingsHere = () -> lifecycle.snapshot().state() == HostState.READY && lifecycle.engineHeaders() != null;
+        // a ready engine's /_ping is answered here from its own answer (taken when it became ready): one round trip less.
+        // Not while its session is lost: then the ping waits for the session, as the engine's would, and the CLI sees why.
+        BooleanSupplier pingsHere = () -> lifecycle.snapshot().state() == HostState.READY && lifecycle.sessionOpen()
+                && lifecycle.engineHeaders() != null;
         if (!lifecycle.disposable()) {
             return new NoServerResponder(() -> false, () -> false, lifecycle::engineHeaders, lifecycle::engineVersion, pingsHere, clock);
         }

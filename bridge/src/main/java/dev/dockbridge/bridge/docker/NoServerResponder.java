@@ -150,16 +150,24 @@ public final class NoServerResponder implements NoServerAnswers {
     }
 
     /**
-     * The engine's own answer: its headers, with this exchange's length, type and date, in the order Go's net/http
-     * writes them (sorted by name), so that only the date differs from what the engine would have sent.
+     * The engine's own answer, laid out as Go's net/http writes it, so that only the date differs: the handler's
+     * headers sorted by name (for HEAD the engine's handler sets the length and type itself), then the date, and for
+     * GET the length and type the server adds after it.
      */
     private ByteBuffer ping(String engineHeaderLines, boolean headOnly) {
         List<String> lines = new ArrayList<>(List.of(engineHeaderLines.split("\r\n")));
         lines.removeIf(String::isBlank);
-        lines.add("Content-Length: " + (headOnly ? 0 : 2));
-        lines.add("Content-Type: text/plain; charset=utf-8");
-        lines.add("Date: " + HTTP_DATE.format(clock.instant().atZone(ZoneOffset.UTC)));
+        String type = "Content-Type: text/plain; charset=utf-8";
+        if (headOnly) {
+            lines.add("Content-Length: 0");
+            lines.add(type);
+        }
         lines.sort(Comparator.comparing(l -> l.substring(0, Math.max(0, l.indexOf(':'))).toLowerCase(Locale.ROOT)));
+        lines.add("Date: " + HTTP_DATE.format(clock.instant().atZone(ZoneOffset.UTC)));
+        if (!headOnly) {
+            lines.add("Content-Length: 2");
+            lines.add(type);
+        }
         String text = "HTTP/1.1 200 OK\r\n" + String.join("\r\n", lines) + "\r\n\r\n" + (headOnly ? "" : "OK");
         return ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
     }

@@ -285,6 +285,12 @@ public final class HostLifecycle implements Closeable {
         return t == null ? Optional.empty() : Optional.of(t.run(command, stdin, timeout));
     }
 
+    /** Whether a host is ready and its session open now (not lost and reconnecting). */
+    public boolean sessionOpen() {
+        Tunnel t = ready;
+        return t != null && t.sessionOpen();
+    }
+
     /** The provider's hooks for background work on a ready host (the presence heartbeat, the server's guard). */
     public HostProvider provider() {
         return provider;

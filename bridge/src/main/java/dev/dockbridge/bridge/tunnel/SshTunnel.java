@@ -119,6 +119,13 @@ public final class SshTunnel implements Tunnel {
     }
 
     @Override
+    public boolean sessionOpen() {
+        synchronized (lock) {
+            return !closed && lostAt == null && session != null && session.isOpen();
+        }
+    }
+
+    @Override
     public void addListener(Listener listener) {
         listeners.add(listener);
     }

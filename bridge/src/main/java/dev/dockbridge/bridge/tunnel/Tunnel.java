@@ -30,6 +30,11 @@ public interface Tunnel extends Closeable {
 
     void addListener(Listener listener);
 
+    /** Whether the session is open now (not lost and reconnecting). */
+    default boolean sessionOpen() {
+        return true;
+    }
+
     /** Makes sure a session is open, connecting if needed (for a lost one: up to the outage's shared wait). */
     void connect() throws TunnelException;
 
