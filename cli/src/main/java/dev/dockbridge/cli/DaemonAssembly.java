@@ -50,6 +50,12 @@ import dev.dockbridge.bridge.idle.ContainerWork;
 import dev.dockbridge.bridge.idle.IdleReaper;
 import dev.dockbridge.bridge.idle.ServerPresence;
 import dev.dockbridge.bridge.idle.WorkMonitor;
+import dev.dockbridge.bridge.mounts.BindMounts;
+import dev.dockbridge.bridge.mounts.ContainerBindSources;
+import dev.dockbridge.bridge.mounts.FolderSync;
+import dev.dockbridge.bridge.mounts.MountSettings;
+import dev.dockbridge.bridge.mounts.MountedFolders;
+import dev.dockbridge.bridge.tunnel.Tunnel;
 import dev.dockbridge.bridge.tunnel.HostKeyTrust;
 import dev.dockbridge.bridge.tunnel.IdentityFiles;
 import dev.dockbridge.bridge.tunnel.KnownHostsTrust;
@@ -99,8 +105,9 @@ public final class DaemonAssembly {
         Path socket = dockerSocket(ctx, profile, config);
         ActivityTracker activity = new ActivityTracker(clock);
         var local = config.local();
+        MountedFolders mounts = mountedFolders(lifecycle);
         DockerSocketProxy proxy = new DockerSocketProxy(socket, lifecycle::openDocker,
-                () -> lifecycle.snapshot().state() == HostState.READY, lookAnswers(lifecycle), activity,
+                () -> lifecycle.snapshot().state() == HostState.READY, lookAnswers(lifecycle), mounts == null ? null : new BindMounts(mounts), activity,
                 new ConnectionLimits(local.maxConnections(), local.acceptsPerSecond(), local.firstByteTimeout()));
         ForwardManager forwards = null;
         ContainerWatcher watcher = null;
@@ -135,12 +142,38 @@ public final class DaemonAssembly {
             reaper = new IdleReaper(lifecycle, activity, () -> forwardsForStatus == null ? List.of() : forwardsForStatus.snapshot(), policy, clock,
                     containers, profile.stateDir().resolve("hold"), present::otherMachines);
         }
-        ControlCommands commands = new ControlCommands(profile.name(), "unix://" + socket, lifecycle, forwards, reaper, costs, clock);
+        ControlCommands commands = new ControlCommands(profile.name(), "unix://" + socket, lifecycle, forwards, reaper, costs, mounts, clock);
         AtomicReference<BridgeDaemon> self = new AtomicReference<>();
         ControlServer control = new ControlServer(profile.stateDir().resolve("control.sock"), commands.handlers(() -> self.get().close()));
-        BridgeDaemon daemon = new BridgeDaemon(new BridgeDaemon.Parts(lifecycle, proxy, forwards, watcher, reaper, work, presence, control), lock);
+        BridgeDaemon daemon = new BridgeDaemon(new BridgeDaemon.Parts(lifecycle, proxy, forwards, watcher, reaper, work, presence, mounts, control), lock);
         self.set(daemon);
         return daemon;
+    }
+
+    /**
+     * The user's folders in containers ({@code mounts:}); null when turned off. Conflict copies go to
+     * {@code $DOCKBRIDGE_HOME/conflicts}, beside every profile's state, where the README says to look.
+     */
+    private MountedFolders mountedFolders(HostLifecycle lifecycle) {
+        var m = config.mounts();
+        if (!m.enabled()) {
+            return null;
+        }
+        List<Path> roots = m.roots().stream().map(r -> ctx.expand(r).toAbsolutePath().normalize()).toList();
+        MountSettings settings = new MountSettings(true, roots, m.ignore(), profile.home().resolve("conflicts"));
+        FolderSync.Server server = new FolderSync.Server() {
+            @Override
+            public Tunnel tunnel() throws IOException {
+                return lifecycle.currentTunnel();
+            }
+
+            @Override
+            public String id() {
+                HostLifecycle.Snapshot s = lifecycle.snapshot();
+                return s.state() == HostState.READY && s.host() != null ? s.host().id() + "@" + s.host().ssh().host() : null;
+            }
+        };
+        return new MountedFolders(settings, server, new ContainerBindSources(lifecycle, profile.stateDir().resolve("mounts.sock")), clock);
     }
 
     /**

@@ -14,6 +14,7 @@ import dev.dockbridge.bridge.host.HostLifecycle;
 import dev.dockbridge.bridge.idle.IdleReaper;
 import dev.dockbridge.bridge.idle.ServerPresence;
 import dev.dockbridge.bridge.idle.WorkMonitor;
+import dev.dockbridge.bridge.mounts.MountedFolders;
 import dev.dockbridge.bridge.tunnel.TunnelException;
 import dev.dockbridge.bridge.host.ProviderException;
 import dev.dockbridge.portforward.ForwardManager;
@@ -32,12 +33,15 @@ public final class BridgeDaemon implements Closeable {
      * is off, {@code reaper} when the host is not DockBridge's to delete.
      */
     public record Parts(HostLifecycle lifecycle, DockerSocketProxy proxy, ForwardManager forwards, ContainerWatcher watcher,
-                        IdleReaper reaper, WorkMonitor work, ServerPresence presence, ControlServer control) {
+                        IdleReaper reaper, WorkMonitor work, ServerPresence presence, MountedFolders mounts, ControlServer control) {
     }
 
     private static final Duration IDLE_TICK = Duration.ofSeconds(1);
     /** Often enough that a job's end starts the idle countdown within seconds; each round is one stats read per container. */
     private static final Duration WORK_SAMPLE_EVERY = Duration.ofSeconds(10);
+
+    /** How soon a folder no container uses stops being kept in step, and one a container names is provided again. */
+    private static final Duration MOUNTS_CHECK_EVERY = Duration.ofSeconds(10);
 
     private final Parts parts;
     private final Cleanups cleanups = new Cleanups();
@@ -79,6 +83,9 @@ public final class BridgeDaemon implements Closeable {
             }
             if (parts.presence() != null) {
                 cleanups.register(parts.presence()).start(ServerPresence.EVERY);
+            }
+            if (parts.mounts() != null) {
+                cleanups.register(parts.mounts()).start(MOUNTS_CHECK_EVERY);
             }
             cleanups.register(parts.proxy()).start();
         } catch (IOException e) {

@@ -14,6 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.dockbridge.bridge.host.HostLifecycle;
+import dev.dockbridge.bridge.mounts.MountedFolders;
 import dev.dockbridge.bridge.host.ProvisionedHost;
 import dev.dockbridge.bridge.idle.CostBook;
 import dev.dockbridge.bridge.idle.IdleReaper;
@@ -35,10 +36,12 @@ public final class ControlCommands {
     private final ForwardManager forwards; // null when forwarding is off
     private final IdleReaper reaper; // null when the host is never deleted
     private final CostBook costs;
+    private final MountedFolders mounts; // null when local folders are not provided
     private final Clock clock;
 
     public ControlCommands(String profile, String dockerHost, HostLifecycle lifecycle, ForwardManager forwards, IdleReaper reaper,
-            CostBook costs, Clock clock) {
+            CostBook costs, MountedFolders mounts, Clock clock) {
+        this.mounts = mounts;
         this.profile = profile;
         this.dockerHost = dockerHost;
         this.lifecycle = lifecycle;
@@ -55,7 +58,7 @@ public final class ControlCommands {
                 "server_create", request -> serverCreate(),
                 "server_destroy", request -> serverDestroy(),
                 "hold", this::hold,
-                "status", request -> StatusReport.status(profile, dockerHost, lifecycle, forwards, reaper, costs, clock),
+                "status", request -> StatusReport.status(profile, dockerHost, lifecycle, forwards, reaper, costs, mounts, clock),
                 "ports", request -> StatusReport.forwards(forwards));
     }
 

@@ -12,6 +12,8 @@ import dev.dockbridge.bridge.host.ProvisionedHost;
 import dev.dockbridge.bridge.idle.CostBook;
 import dev.dockbridge.bridge.idle.IdlePolicy;
 import dev.dockbridge.bridge.idle.IdleReaper;
+import dev.dockbridge.bridge.mounts.FolderSync;
+import dev.dockbridge.bridge.mounts.MountedFolders;
 import dev.dockbridge.portforward.ForwardManager;
 import dev.dockbridge.portforward.ForwardStatus;
 
@@ -21,7 +23,7 @@ public final class StatusReport {
     }
 
     public static Map<String, Object> status(String profile, String dockerHost, HostLifecycle lifecycle, ForwardManager forwards,
-            IdleReaper reaper, CostBook costs, Clock clock) {
+            IdleReaper reaper, CostBook costs, MountedFolders mounts, Clock clock) {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("profile", profile);
         out.put("docker_host", dockerHost);
@@ -96,6 +98,23 @@ public final class StatusReport {
         }
         out.put("idle", idle);
         out.put("forwards", forwards(forwards));
+        out.put("mounts", mounts == null ? List.of() : mounts.statuses().stream().map(StatusReport::mount).toList());
+        return out;
+    }
+
+    private static Map<String, Object> mount(FolderSync.Status m) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("local_path", m.local().toString());
+        out.put("server_path", m.server());
+        out.put("files", m.files());
+        out.put("state", switch (m.state()) {
+            case COPYING -> "copying";
+            case IN_STEP -> "in step";
+            case BEHIND -> "behind";
+            case STOPPED -> "stopped";
+        });
+        out.put("last_change", m.lastChange() == null ? null : m.lastChange().toString());
+        out.put("problem", m.problem());
         return out;
     }
 

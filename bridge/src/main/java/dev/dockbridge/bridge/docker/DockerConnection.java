@@ -6,6 +6,7 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -41,7 +42,28 @@ final class DockerConnection {
     private volatile RemoteStream remote;
     private final ByteBuffer firstBytes;
     private final NoServerAnswers noServer; // null: every request goes upstream
-    private final RequestFramer framer = new RequestFramer(this::onRequest);
+    private final RequestFramer framer = new RequestFramer(new RequestFramer.Listener() {
+        @Override
+        public void request(String method, String path, long start, long headEnd, boolean hasBody) {
+            onRequest(method, path, start, headEnd, hasBody);
+        }
+
+        @Override
+        public void requestEnd(long end) {
+            Capture last = captures.peekLast();
+            if (last != null && last.end < 0) {
+                last.end = end;
+            }
+        }
+    });
+    private final RequestRewriter rewriter; // null: nothing is held
+    /** Requests to be held whole and rewritten, oldest first (local-to-remote thread only). */
+    private final ArrayDeque<Capture> captures = new ArrayDeque<>();
+    /** Bytes from {@link #sent} on, held back (a held request, or a head that may be one); local-to-remote thread only. */
+    private byte[] held = new byte[0];
+    private int heldLength;
+    /** The connection offset up to which the client's bytes went upstream, or were answered or replaced here. */
+    private long sent;
     /** Heads seen while requests are answered here, not yet answered (local-to-remote thread only). */
     private final ArrayDeque<Head> unanswered = new ArrayDeque<>();
     private boolean answeringHere; // local-to-remote thread only
@@ -49,6 +71,30 @@ final class DockerConnection {
 
     /** Called once when a connection handed over before it spoke sends its first bytes, or ends without any. */
     private volatile Runnable spoke;
+
+    /** A held request: bytes {@code start} to {@code end} (-1 until its end is seen) of the connection. */
+    private static final class Capture {
+        final String method;
+        final String path;
+        final long start;
+        long end = -1;
+
+        Capture(String method, String path, long start) {
+            this.method = method;
+            this.path = path;
+            this.start = start;
+        }
+    }
+
+    /** The client's request was answered here with an error; nothing of it went upstream. */
+    private static final class RefusedHere extends IOException {
+        RefusedHere(String message) {
+            super(message);
+        }
+    }
+
+    /** A held request larger than this is not a create call: it goes on as it is. */
+    private static final int MAX_HELD = 8 * 1024 * 1024;
 
     /** A request's head as the framer saw it; offsets count the connection's bytes. */
     private record Head(String method, String path, RequestClass kind, long start, long end, boolean hasBody) {
@@ -59,7 +105,8 @@ final class DockerConnection {
      *                   over at once, in which case {@code spoke} runs when its first bytes come (or it ends)
      */
     DockerConnection(long id, SocketChannel local, ByteBuffer firstBytes, Runnable spoke, DockerUpstream upstream, NoServerAnswers noServer,
-            ConnectionEvents events) {
+            RequestRewriter rewriter, ConnectionEvents events) {
+        this.rewriter = rewriter;
         this.noServer = noServer;
         this.spoke = spoke;
         this.id = id;
@@ -84,6 +131,9 @@ final class DockerConnection {
         events.request(this, previous, kind);
         if (answeringHere) {
             unanswered.add(new Head(method, path, kind, start, end, hasBody));
+        }
+        if (rewriter != null && rewriter.wants(method, path)) {
+            captures.add(new Capture(method, path, start));
         }
     }
 
@@ -140,10 +190,14 @@ final class DockerConnection {
             return;
         }
         try {
+            sent = framer.fed() - toSend.remaining();
             if (toSend.hasRemaining()) {
-                remote.write(toSend.array(), toSend.position(), toSend.remaining());
                 events.bytes(toSend.remaining(), current);
+                forward(toSend);
             }
+        } catch (RefusedHere e) {
+            drainAndClose();
+            return;
         } catch (IOException e) {
             fail("local->remote", e);
             return;
@@ -163,16 +217,100 @@ final class DockerConnection {
                     break;
                 }
                 if (n > 0) {
+                    ByteBuffer chunk = ByteBuffer.wrap(buffer.array(), 0, n);
                     if (!framer.raw()) {
-                        framer.feed(ByteBuffer.wrap(buffer.array(), 0, n));
+                        framer.feed(chunk);
+                        forward(chunk);
+                    } else {
+                        remote.write(buffer.array(), 0, n);
                     }
-                    remote.write(buffer.array(), 0, n);
                     events.bytes(n, current);
                 }
             }
             directionEnded();
+        } catch (RefusedHere e) {
+            drainAndClose();
         } catch (IOException e) {
             fail("local->remote", e);
+        }
+    }
+
+    /**
+     * Sends the client's bytes in {@code chunk} (just shown to the framer) upstream, but for requests to be rewritten,
+     * which are held until they are whole, and for a head that may be one. Without such requests the chunk goes on as
+     * it is, not copied.
+     */
+    private void forward(ByteBuffer chunk) throws IOException {
+        long end = framer.fed();
+        if (rewriter == null || (captures.isEmpty() && heldLength == 0 && framer.partialHead(rewriter::wants) < 0)) {
+            remote.write(chunk.array(), chunk.arrayOffset() + chunk.position(), chunk.remaining());
+            sent = end;
+            return;
+        }
+        hold(chunk);
+        while (true) {
+            Capture c = captures.peek();
+            if (c != null && c.end < 0 && end - c.start > MAX_HELD) {
+                captures.poll(); // too big to be a create call: let it go as it is
+                continue;
+            }
+            long partial = c == null ? framer.partialHead(rewriter::wants) : -1;
+            long limit = c != null ? c.start : partial >= 0 ? partial : end;
+            sendHeld(Math.max(limit, sent));
+            if (c == null || c.end < 0) {
+                return;
+            }
+            captures.poll();
+            byte[] request = Arrays.copyOfRange(held, 0, (int) (c.end - sent));
+            sendHeld(c.end, false);
+            byte[] replacement;
+            try {
+                replacement = HeldRequest.rewrite(request, rewriter, c.method, c.path);
+            } catch (RequestRewriter.Refused e) {
+                log.info("docker connection {}: {} {} refused: {}", id, c.method, c.path, e.getMessage());
+                ErrorReply.send(local, e.status(), e.status() >= 500 ? "Internal Server Error" : "Bad Request", e.getMessage());
+                throw new RefusedHere(e.getMessage());
+            }
+            remote.write(replacement, 0, replacement.length);
+        }
+    }
+
+    private void hold(ByteBuffer chunk) {
+        int n = chunk.remaining();
+        if (held.length < heldLength + n) {
+            held = Arrays.copyOf(held, Math.max(heldLength + n, held.length * 2));
+        }
+        chunk.duplicate().get(held, heldLength, n);
+        heldLength += n;
+    }
+
+    /** Sends held bytes up to connection offset {@code until}. */
+    private void sendHeld(long until) throws IOException {
+        sendHeld(until, true);
+    }
+
+    /** Drops held bytes up to {@code until}, sending them upstream if {@code send}. */
+    private void sendHeld(long until, boolean send) throws IOException {
+        int n = (int) (until - sent);
+        if (n <= 0) {
+            return;
+        }
+        if (send) {
+            remote.write(held, 0, n);
+        }
+        System.arraycopy(held, n, held, 0, heldLength - n);
+        heldLength -= n;
+        sent = until;
+    }
+
+    /** After an error answered here: reads what the client still sends until it hangs up, then closes. */
+    private void drainAndClose() {
+        try {
+            drain();
+        } catch (IOException ignored) {
+            // the client went away
+        } finally {
+            close();
         }
     }
 

@@ -78,10 +78,11 @@ public final class DockerSocketProxy implements Closeable {
     private final ScheduledExecutorService silenceWatch = Executors.newSingleThreadScheduledExecutor(
             Threads.named("docker-silence-watch"));
     private volatile ConnectionGate gate;
+    private final RequestRewriter rewriter; // null: every byte goes on as it came
 
     /** A socket that always waits for a connection's first bytes (no host to know about), with the default limits. */
     public DockerSocketProxy(Path socketPath, DockerUpstream upstream, ProxyListener listener) {
-        this(socketPath, upstream, () -> false, null, listener, ConnectionLimits.DEFAULTS);
+        this(socketPath, upstream, () -> false, null, null, listener, ConnectionLimits.DEFAULTS);
     }
 
     /**
@@ -89,9 +90,11 @@ public final class DockerSocketProxy implements Closeable {
      *                  (their stream opens while the client writes), a few at a time; otherwise, and past that
      *                  few, a connection waits in the gate for its first bytes, costing no thread and no stream
      * @param noServer  answers looks while no server is up (null: every request goes upstream)
+     * @param rewriter  changes the few requests that must be (null: none is)
      */
     public DockerSocketProxy(Path socketPath, DockerUpstream upstream, BooleanSupplier hostReady, NoServerAnswers noServer,
-                             ProxyListener listener, ConnectionLimits limits) {
+                             RequestRewriter rewriter, ProxyListener listener, ConnectionLimits limits) {
+        this.rewriter = rewriter;
         this.hostReady = hostReady;
         this.noServer = noServer;
         this.limits = limits;
@@ -183,7 +186,8 @@ public final class DockerSocketProxy implements Closeable {
                 }
             };
         }
-        DockerConnection connection = new DockerConnection(ids.incrementAndGet(), client, firstBytes, spoke, upstream, noServer, events);
+        DockerConnection connection = new DockerConnection(ids.incrementAndGet(), client, firstBytes, spoke, upstream, noServer, rewriter,
+                events);
         open.add(connection);
         listener.opened();
         try {

@@ -2,6 +2,7 @@ package dev.dockbridge.bridge.docker;
 
 import java.nio.ByteBuffer;
 import java.util.Locale;
+import java.util.function.BiPredicate;
 import java.util.regex.Pattern;
 
 /**
@@ -28,6 +29,10 @@ public final class RequestFramer {
          * @param hasBody whether a body follows the head
          */
         void request(String method, String path, long start, long headEnd, boolean hasBody);
+
+        /** The request last told of ends just before {@code end} (after its body, if any). */
+        default void requestEnd(long end) {
+        }
     }
 
     private enum State { HEAD, BODY, CHUNK_SIZE, CHUNK_DATA, CHUNK_CRLF, TRAILERS, RAW }
@@ -56,6 +61,22 @@ public final class RequestFramer {
         return state == State.RAW;
     }
 
+    /** How many bytes it has been shown. */
+    public long fed() {
+        return fed;
+    }
+
+    /**
+     * Where a request whose head is not complete yet starts, if it may be one that {@code wanted} (method, path) would
+     * hold: its request line is not complete, or it names such a request. -1 otherwise.
+     */
+    public long partialHead(BiPredicate<String, String> wanted) {
+        if (state != State.HEAD || !inRequest) {
+            return -1;
+        }
+        return !requestLineSeen || wanted.test(method, path) ? start : -1;
+    }
+
     /** Looks at {@code chunk}'s remaining bytes; its position and limit are left as they were. */
     public void feed(ByteBuffer chunk) {
         int pos = chunk.position();
@@ -67,7 +88,12 @@ public final class RequestFramer {
                 i += n;
                 remaining -= n;
                 if (remaining == 0) {
-                    state = state == State.BODY ? State.HEAD : State.CHUNK_CRLF;
+                    if (state == State.BODY) {
+                        state = State.HEAD;
+                        listener.requestEnd(fed + (i - pos));
+                    } else {
+                        state = State.CHUNK_CRLF;
+                    }
                 }
                 continue;
             }
@@ -116,6 +142,7 @@ public final class RequestFramer {
             case TRAILERS -> {
                 if (text.isEmpty()) {
                     state = State.HEAD;
+                    listener.requestEnd(after);
                 }
             }
             default -> {
@@ -157,6 +184,9 @@ public final class RequestFramer {
             state = State.BODY;
         }
         listener.request(method, path, start, after, hasBody);
+        if (!hasBody && state == State.HEAD) {
+            listener.requestEnd(after);
+        }
     }
 
     private void header(String text) {

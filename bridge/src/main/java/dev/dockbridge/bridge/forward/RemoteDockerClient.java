@@ -19,7 +19,7 @@ import java.net.URI;
  * socket of its own that relays to the engine over the current tunnel: docker-java speaks to sockets, not to SSH
  * channels, and the user's socket must not count the daemon's calls as use. Owns both; {@link #close()} ends both.
  */
-final class RemoteDockerClient implements Closeable {
+public final class RemoteDockerClient implements Closeable {
     private final DockerSocketProxy privateSocket;
     private final int maxConnections;
     private final Duration responseTimeout;
@@ -27,7 +27,7 @@ final class RemoteDockerClient implements Closeable {
     private DockerClient docker; // owner's thread only
 
     /** @param responseTimeout null for none (a long-lived events stream) */
-    RemoteDockerClient(HostLifecycle lifecycle, Path socketPath, int maxConnections, Duration responseTimeout) {
+    public RemoteDockerClient(HostLifecycle lifecycle, Path socketPath, int maxConnections, Duration responseTimeout) {
         this.privateSocket = new DockerSocketProxy(socketPath,
                 () -> lifecycle.currentTunnel().openUnixSocket(lifecycle.remoteSocket()), DockerSocketProxy.ProxyListener.NONE);
         this.maxConnections = maxConnections;
@@ -35,14 +35,14 @@ final class RemoteDockerClient implements Closeable {
     }
 
     /** Opens the private socket; the client itself is made on first use. */
-    void start() throws IOException {
+    public void start() throws IOException {
         if (!started) {
             privateSocket.start();
             started = true;
         }
     }
 
-    DockerClient docker() {
+    public DockerClient docker() {
         if (docker == null) {
             String host = "unix://" + privateSocket.socketPath();
             DefaultDockerClientConfig config = DefaultDockerClientConfig.createDefaultConfigBuilder()

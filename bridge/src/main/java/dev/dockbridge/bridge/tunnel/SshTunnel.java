@@ -3,6 +3,7 @@ package dev.dockbridge.bridge.tunnel;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -488,6 +489,48 @@ public final class SshTunnel implements Tunnel {
                 return new CommandResult(status, output.toString(StandardCharsets.UTF_8));
             }
         }
+    }
+
+    @Override
+    public RemoteProcess start(String command) throws IOException {
+        ChannelExec exec = session().createExecChannel(command);
+        ByteArrayOutputStream errors = new ByteArrayOutputStream();
+        exec.setErr(new BoundedOutput(errors, COMMAND_OUTPUT_LIMIT));
+        try {
+            exec.open().verify(target.connectTimeout());
+        } catch (IOException | RuntimeException e) {
+            exec.close(true);
+            throw e;
+        }
+        return new RemoteProcess() {
+            @Override
+            public OutputStream stdin() {
+                return exec.getInvertedIn();
+            }
+
+            @Override
+            public InputStream stdout() {
+                return exec.getInvertedOut();
+            }
+
+            @Override
+            public Optional<Integer> waitFor(Duration timeout) {
+                Set<ClientChannelEvent> events = exec.waitFor(EnumSet.of(ClientChannelEvent.CLOSED, ClientChannelEvent.EXIT_STATUS), timeout);
+                return events.contains(ClientChannelEvent.EXIT_STATUS) ? Optional.ofNullable(exec.getExitStatus()) : Optional.empty();
+            }
+
+            @Override
+            public String stderr() {
+                synchronized (errors) {
+                    return errors.toString(StandardCharsets.UTF_8);
+                }
+            }
+
+            @Override
+            public void close() {
+                exec.close(false);
+            }
+        };
     }
 
     /** Keeps the first {@code limit} bytes a command writes; its two streams write from SSHD's threads. */

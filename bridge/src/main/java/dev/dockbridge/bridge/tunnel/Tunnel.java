@@ -59,6 +59,15 @@ public interface Tunnel extends Closeable {
      */
     CommandResult run(String command, byte[] stdin, Duration timeout) throws IOException;
 
+    /**
+     * Starts a shell command on the host with streamed input and output, on the session (no second connection).
+     *
+     * @throws IOException if no channel can be opened (the session is lost, the host refuses)
+     */
+    default RemoteProcess start(String command) throws IOException {
+        throw new IOException("this connection cannot stream commands");
+    }
+
     /** Ends the session and stops reconnecting. Idempotent. */
     @Override
     void close();

@@ -91,7 +91,7 @@ class LooksWithoutServerTest {
     private SocketChannel connect(NoServerAnswers answers) throws IOException {
         Path dir = Files.createTempDirectory("dblooks");
         Path socket = dir.resolve("docker.sock");
-        proxy = new DockerSocketProxy(socket, upstream, () -> false, answers, DockerSocketProxy.ProxyListener.NONE, ConnectionLimits.DEFAULTS);
+        proxy = new DockerSocketProxy(socket, upstream, () -> false, answers, null, DockerSocketProxy.ProxyListener.NONE, ConnectionLimits.DEFAULTS);
         proxy.start();
         SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
         ch.connect(UnixDomainSocketAddress.of(socket));

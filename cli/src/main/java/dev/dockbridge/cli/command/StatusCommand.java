@@ -121,6 +121,11 @@ public final class StatusCommand implements Callable<Integer> {
                     + " s unless used (timeout " + idle.path("timeout_s").asLong() + " s"
                     + (idle.path("billing_aware").asBoolean() ? ", waits for the end of the paid hour" : "") + ")");
         }
+        for (JsonNode m : status.path("mounts")) {
+            ctx.out().println("mount:       " + m.path("local_path").asText() + " (" + m.path("files").asLong() + " files): "
+                    + m.path("state").asText() + (m.hasNonNull("last_change") ? ", last change " + m.path("last_change").asText() : "")
+                    + (m.hasNonNull("problem") && !m.path("state").asText().equals("in step") ? " (" + m.path("problem").asText() + ")" : ""));
+        }
         ctx.out().println();
         PortsCommand.print(ctx, status.path("forwards"));
     }

@@ -5,6 +5,7 @@ import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.UnknownHostException;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -58,14 +59,14 @@ public final class ConfigLoader {
             if (explicit) {
                 throw new ConfigException("config file " + file + " does not exist");
             }
-            return validate(new DockBridgeConfig(null, null, null, null, null, null, null, null), file);
+            return validate(new DockBridgeConfig(null, null, null, null, null, null, null, null, null), file);
         }
         JsonNode tree;
         DockBridgeConfig whole;
         try {
             tree = yaml.readTree(file.toFile());
             if (tree == null || tree.isMissingNode() || tree.isNull()) {
-                return validate(new DockBridgeConfig(null, null, null, null, null, null, null, null), file);
+                return validate(new DockBridgeConfig(null, null, null, null, null, null, null, null, null), file);
             }
             if (!tree.isObject()) {
                 throw new ConfigException(file + ": expected a map of settings at the top level");
@@ -218,6 +219,13 @@ public final class ConfigLoader {
         check(file, c.local().maxConnections() >= 1, "local.max_connections", "must be at least 1, got " + c.local().maxConnections());
         check(file, c.local().acceptsPerSecond() >= 1, "local.accepts_per_second", "must be at least 1, got " + c.local().acceptsPerSecond());
         positive(file, "local.first_byte_timeout", c.local().firstByteTimeout());
+        for (String root : c.mounts().roots()) {
+            check(file, root.startsWith("/") || root.equals("~") || root.startsWith("~/"), "mounts.roots",
+                    "'" + root + "' is not an absolute path (or ~/...): name the folders whose binds are provided, e.g. ~/src");
+        }
+        for (String pattern : c.mounts().ignore()) {
+            check(file, validGlob(pattern), "mounts.ignore", "'" + pattern + "' is not a glob pattern (e.g. node_modules, *.pyc, build/tmp/**)");
+        }
         check(file, c.forward().maxConnections() >= 1, "forward.max_connections", "must be at least 1, got " + c.forward().maxConnections());
         for (String address : c.forward().bind()) {
             check(file, isLoopback(address), "forward.bind",
@@ -294,6 +302,15 @@ public final class ConfigLoader {
             } catch (IllegalArgumentException e) {
                 throw JsonMappingException.from(p, e.getMessage(), e);
             }
+        }
+    }
+
+    private static boolean validGlob(String pattern) {
+        try {
+            FileSystems.getDefault().getPathMatcher("glob:" + pattern);
+            return !pattern.isBlank();
+        } catch (RuntimeException e) {
+            return false;
         }
     }
 }

@@ -19,6 +19,7 @@ public record DockBridgeConfig(
         Hetzner hetzner,
         Idle idle,
         Forward forward,
+        Mounts mounts,
         Map<String, DockBridgeConfig> profiles) {
 
     public DockBridgeConfig {
@@ -29,6 +30,7 @@ public record DockBridgeConfig(
         hetzner = hetzner == null ? new Hetzner(null, null, null, null, null, null, null, null, null, null) : hetzner;
         idle = idle == null ? new Idle(null, null, null, null) : idle;
         forward = forward == null ? new Forward(null, null, null, null) : forward;
+        mounts = mounts == null ? new Mounts(null, null, null) : mounts;
         profiles = profiles == null ? Map.of() : profiles;
     }
 
@@ -122,6 +124,19 @@ public record DockBridgeConfig(
             enabled = enabled == null ? Boolean.TRUE : enabled;
             maxConnections = maxConnections == null ? 512 : maxConnections;
             bind = bind == null ? List.of("127.0.0.1", "::1") : List.copyOf(bind);
+        }
+    }
+
+    /**
+     * Local folders in containers: a bind whose source exists here under one of {@code roots} (default: the home
+     * directory) is provided to the server and kept in step both ways; {@code ignore}: patterns not carried
+     * ({@code node_modules}, {@code build/tmp/**}).
+     */
+    public record Mounts(Boolean enabled, List<String> roots, List<String> ignore) {
+        public Mounts {
+            enabled = enabled == null ? Boolean.TRUE : enabled;
+            roots = roots == null ? List.of("~") : List.copyOf(roots);
+            ignore = ignore == null ? List.of() : List.copyOf(ignore);
         }
     }
 }

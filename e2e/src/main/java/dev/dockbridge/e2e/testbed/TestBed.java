@@ -29,13 +29,14 @@ public final class TestBed implements AutoCloseable {
         TestBed bed = new TestBed(root);
         try {
             Files.createDirectories(root);
+            Files.createDirectories(bed.localFiles());
             Path key = bed.clientKey();
             Files.deleteIfExists(key);
             Files.deleteIfExists(Path.of(key + ".pub"));
             Cmd.run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "dockbridge-testbed", "-f", key.toString());
             StringBuilder knownHosts = new StringBuilder();
             for (int i = 1; i <= count; i++) {
-                TestHost host = new TestHost(prefix, i, root);
+                TestHost host = new TestHost(prefix, i, root, bed.localFiles());
                 bed.hosts.add(host);
                 host.create();
                 host.authorize(Files.readString(Path.of(key + ".pub")));
@@ -77,6 +78,14 @@ public final class TestBed implements AutoCloseable {
 
     public Path root() {
         return root;
+    }
+
+    /**
+     * Where tests keep this machine's folders for containers: no host sees what is in it (their sshd and dockerd
+     * see an empty folder there), as a real server cannot see a laptop's files.
+     */
+    public Path localFiles() {
+        return root.resolve("local");
     }
 
     /** Private key every host accepts for root. */

@@ -35,7 +35,7 @@ public final class TestBedMain {
         switch (args[0]) {
             case "down" -> {
                 for (int i = 1; i <= hosts; i++) {
-                    new TestHost(prefix, i, dir).destroy();
+                    new TestHost(prefix, i, dir, dir.resolve("local")).destroy();
                 }
             }
             case "up" -> {

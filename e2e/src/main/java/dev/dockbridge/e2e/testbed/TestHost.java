@@ -31,11 +31,28 @@ public final class TestHost {
     private final String name;
     private final int index;
     private final Path dir;
+    private final Path localFiles;
 
-    TestHost(String prefix, int index, Path root) {
+    /** @param localFiles this machine's folders that no host may see (its sshd and dockerd see an empty folder there) */
+    TestHost(String prefix, int index, Path root, Path localFiles) {
         this.name = prefix + "-h" + index;
         this.index = index;
         this.dir = root.resolve("h" + index);
+        this.localFiles = localFiles;
+    }
+
+    /** The server's own disk under {@code /var/lib/dockbridge/mounts}, which its sshd and dockerd share. */
+    public Path serverDisk() {
+        return dir.resolve("server-disk");
+    }
+
+    /**
+     * Mounts for a process of the host's machine (its sshd, its dockerd): this machine's folders are hidden (a real
+     * server cannot see them), and the server's disk is at {@code /var/lib/dockbridge/mounts}.
+     */
+    private String machineMounts() {
+        return "mkdir -p " + localFiles + " && mount -t tmpfs -o mode=755 tmpfs " + localFiles
+                + " && mkdir -p /var/lib/dockbridge/mounts && mount --bind " + serverDisk() + " /var/lib/dockbridge/mounts";
     }
 
     public String name() {
@@ -97,6 +114,7 @@ public final class TestHost {
                     + "(java ... TestBedMain down, or: ip netns del <prefix>-h" + index + ")");
         }
         Files.createDirectories(dir);
+        Files.createDirectories(serverDisk());
         Cmd.run("ip", "netns", "add", name);
         Cmd.run("ip", "link", "add", vethOutside(), "type", "veth", "peer", "name", vethInside());
         Cmd.run("ip", "link", "set", vethInside(), "netns", name);
@@ -141,7 +159,12 @@ public final class TestHost {
 
     private void startDockerd(Path root) throws IOException {
         dataRoot = root;
-        List<String> command = inside("dockerd",
+        // its own mount namespace, as the sshd has: it sees the server's disk, not this machine's folders
+        // and its own /run, where its socket is /run/docker.sock as on a real server (a container may bind it)
+        List<String> command = inside("unshare", "--mount", "--propagation", "private", "sh", "-c",
+                "mount -t tmpfs -o mode=755 tmpfs /run && " + machineMounts() + " && exec \"$0\" \"$@\"",
+                "dockerd",
+                "--host", "unix:///run/docker.sock",
                 "--data-root", root.toString(),
                 "--shutdown-timeout", "2", // a deleted server does not wait for its containers either
                 "--exec-root", dir.resolve("docker-exec").toString(),
@@ -216,7 +239,7 @@ public final class TestHost {
                 + " && mount -t tmpfs -o mode=755 tmpfs /usr/local/sbin && cp " + dir.resolve("systemctl") + " /usr/local/sbin/systemctl"
                 + volume
                 // the server's own disk under /var/lib/dockbridge (the guard keeps its files there), not this machine's
-                + " && mkdir -p /var/lib/dockbridge && mount -t tmpfs -o mode=700 tmpfs /var/lib/dockbridge"
+                + " && mkdir -p /var/lib/dockbridge && mount -t tmpfs -o mode=700 tmpfs /var/lib/dockbridge && " + machineMounts()
                 + " && exec /usr/sbin/sshd -f " + config + " -E " + dir.resolve("sshd_" + port + ".log");
         run(inside("unshare", "--mount", "--propagation", "private", "sh", "-c", script));
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
@@ -253,6 +276,7 @@ public final class TestHost {
 
     /** A new server on this host: the systemctl calls of the one before, and how slowly its Docker stopped, are not its own. */
     public void forgetPreviousServer() throws IOException {
+        Cmd.exec(Duration.ofSeconds(60), Map.of(), null, "sh", "-c", "rm -rf " + serverDisk() + "/* " + serverDisk() + "/.[!.]*");
         Files.deleteIfExists(dir.resolve("systemctl.log"));
         Files.deleteIfExists(dir.resolve("docker-stop-seconds"));
     }
