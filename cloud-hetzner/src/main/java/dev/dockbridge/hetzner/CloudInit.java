@@ -74,6 +74,8 @@ public final class CloudInit {
         if (installDocker) {
             runcmd.add("  - [sh, -c, 'command -v docker >/dev/null || curl -fsSL https://get.docker.com | sh']\n");
         }
+        // the copies of local folders are watched with it (without, the server lists each copy four times a second)
+        y.append("packages:\n  - inotify-tools\n");
         section(y, "bootcmd", bootcmd);
         y.append(mounts);
         section(y, "write_files", writeFiles);

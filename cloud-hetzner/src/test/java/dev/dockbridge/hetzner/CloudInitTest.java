@@ -15,7 +15,7 @@ class CloudInitTest {
     private static final String PUB = "ssh-ed25519 AAAAC3Nza host";
 
     @Test
-    void pinsTheHostKeyAndNothingElseWithoutAVolume() throws Exception {
+    void pinsTheHostKeyAndInstallsOnlyTheFolderWatcherWithoutAVolume() throws Exception {
         String text = CloudInit.dockerHost(PEM, PUB, false, null, false);
         assertThat(text).startsWith("#cloud-config\n");
         JsonNode y = new YAMLMapper().readTree(text);
@@ -24,6 +24,7 @@ class CloudInitTest {
         assertThat(y.path("ssh_genkeytypes")).isEmpty();
         assertThat(y.has("bootcmd")).isFalse();
         assertThat(y.has("runcmd")).isFalse();
+        assertThat(y.path("packages").get(0).asText()).as("the watcher of local folders' copies").isEqualTo("inotify-tools");
     }
 
     @Test

@@ -202,7 +202,7 @@ class BindMountTest {
         assertThat(docker.ok("run", "--rm", "-v", dir + ":/app", IMAGE, "sh", "-c", "find /app -type f | wc -l").strip()).isEqualTo("10000");
         // the container rewrites half of them
         docker.ok("run", "--rm", "-v", dir + ":/app", IMAGE, "sh", "-c",
-                "for d in /app/d*; do for f in $d/f*[02468].bin; do echo rewritten >> $f; done; done");
+                "for d in /app/d*; do for f in $d/f*[02468].bin; do [ -f \"$f\" ] && echo rewritten >> \"$f\"; done; done; true");
         Map<String, String> here = new TreeMap<>();
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions().until(() -> {
             here.clear();
@@ -215,7 +215,8 @@ class BindMountTest {
             String[] f = line.split("\\s+", 2);
             there.put(f[1].substring(2), f[0]);
         }
-        assertThat(there).hasSize(10_000).isEqualTo(here);
+        assertThat(there).hasSize(10_000);
+        assertThat(there.keySet().stream().filter(k -> !there.get(k).equals(here.get(k))).toList()).as("files that differ").isEmpty();
     }
 
     @Test

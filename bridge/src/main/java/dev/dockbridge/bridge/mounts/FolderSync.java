@@ -164,10 +164,13 @@ public final class FolderSync implements Closeable {
                 List<String> batch = new ArrayList<>();
                 String line;
                 while ((line = lines.readLine()) != null) {
+                    if (line.equals("~")) {
+                        continue; // the watcher's heartbeat
+                    }
                     if (line.equals(".")) {
                         List<String> b = batch;
                         batch = new ArrayList<>();
-                        worker.execute(() -> remoteChanged(folder, b));
+                        worker.execute(guarded(() -> remoteChanged(folder, b)));
                     } else {
                         batch.add(line);
                     }
@@ -278,7 +281,7 @@ public final class FolderSync implements Closeable {
         if (filter.only() != null) {
             localWatcher = DirectoryWatcher.builder().paths(List.of()).listener(e -> { }).build(); // a poll stands in for it
             MountEntry[] last = {MountEntry.of(root.resolve(filter.only()))};
-            worker.scheduleWithFixedDelay(() -> {
+            worker.scheduleWithFixedDelay(guarded(() -> {
                 try {
                     MountEntry now = MountEntry.of(root.resolve(filter.only()));
                     if (!MountEntry.same(now, last[0])) {
@@ -288,7 +291,7 @@ public final class FolderSync implements Closeable {
                 } catch (IOException e) {
                     log.debug("mount {}: {}", root, e.toString());
                 }
-            }, 250, 250, TimeUnit.MILLISECONDS);
+            }), 250, 250, TimeUnit.MILLISECONDS);
             return;
         }
         DirectoryWatcher w = DirectoryWatcher.builder().path(root).fileHashing(false).listener(this::localEvent).build();
@@ -303,13 +306,13 @@ public final class FolderSync implements Closeable {
 
     private void localEvent(DirectoryChangeEvent event) {
         if (event.eventType() == DirectoryChangeEvent.EventType.OVERFLOW) {
-            worker.execute(() -> {
+            worker.execute(guarded(() -> {
                 try {
                     reconcileAll(new RemoteFolder(server.tunnel(), remoteDir), server.id());
                 } catch (IOException e) {
                     retryLater();
                 }
-            });
+            }));
             return;
         }
         Path p = event.path();
@@ -325,7 +328,7 @@ public final class FolderSync implements Closeable {
     private void changed(String rel) {
         dirty.add(rel);
         if (flushQueued.compareAndSet(false, true)) {
-            worker.schedule(this::flushLocal, BATCH.toMillis(), TimeUnit.MILLISECONDS);
+            worker.schedule(guarded(this::flushLocal), BATCH.toMillis(), TimeUnit.MILLISECONDS);
         }
     }
 
@@ -364,9 +367,22 @@ public final class FolderSync implements Closeable {
         }
     }
 
+    /** A round that fails unexpectedly is logged, and the next full comparison catches up; the worker goes on. */
+    private Runnable guarded(Runnable task) {
+        return () -> {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                problem = e.toString();
+                log.warn("mount {}: {}", root, e.toString(), e);
+                retryLater();
+            }
+        };
+    }
+
     private void retryLater() {
         if (flushQueued.compareAndSet(false, true)) {
-            worker.schedule(this::flushLocal, RETRY.toMillis(), TimeUnit.MILLISECONDS);
+            worker.schedule(guarded(this::flushLocal), RETRY.toMillis(), TimeUnit.MILLISECONDS);
         }
     }
 

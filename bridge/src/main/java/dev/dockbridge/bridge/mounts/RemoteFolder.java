@@ -118,34 +118,47 @@ final class RemoteFolder {
         }
         RemoteProcess p = tunnel.start("cd " + q(dir) + " && tar -c -f - --format=posix --no-recursion --ignore-failed-read --null -T - 2>/dev/null; true");
         try (p) {
-            try (OutputStream in = p.stdin()) {
+            Thread writer = feed(p, in -> {
                 for (String path : paths) {
                     in.write(path.getBytes(StandardCharsets.UTF_8));
                     in.write(0);
                 }
-            }
+            });
             try (InputStream out = p.stdout()) {
                 TarFiles.read(out, into, accept, read);
             }
+            join(writer);
             check(p, "reading " + paths.size() + " files from the server");
         }
     }
 
     /**
      * Starts the server's watcher of the copy: it prints {@code ready}, then for every change a batch of listing lines
-     * that went ({@code - }) and came ({@code + }), ending with a line {@code .}. Blocks in inotifywait where the server
-     * has it, else looks four times a second.
+     * that went ({@code - }) and came ({@code + }), ending with a line {@code .}, and {@code ~} every few seconds (so
+     * that it ends soon after the session does: its next write fails). With inotifywait (which DockBridge's servers
+     * get) it lists the copy only after something changed; without, four times a second.
      */
     RemoteProcess watch() throws IOException {
         String script = "mkdir -p " + q(dir) + " && cd " + q(dir) + " || exit 3\n"
                 + "T=$(mktemp -d) || exit 3\n"
-                + "trap 'rm -rf \"$T\"' EXIT HUP TERM PIPE\n"
+                + "W=\n"
+                + "trap '[ -n \"$W\" ] && kill $W 2>/dev/null; rm -rf \"$T\"' EXIT\n"
+                + "trap 'exit 0' HUP TERM PIPE\n"
                 + "l() { " + LIST + " 2>/dev/null | LC_ALL=C sort > \"$1\"; }\n"
+                + "if command -v inotifywait >/dev/null 2>&1; then\n"
+                + "  : > \"$T/ev\"\n"
+                + "  inotifywait -m -r -q -e close_write,create,delete,move,attrib --format . . >> \"$T/ev\" 2>/dev/null &\n"
+                + "  W=$!\n"
+                + "  sleep 0.2\n" // its watches are set before the first listing: nothing falls between
+                + "fi\n"
                 + "l \"$T/a\"\n"
                 + "echo ready\n"
+                + "n=0\n"
                 + "while :; do\n"
-                + "  if command -v inotifywait >/dev/null 2>&1; then inotifywait -qq -r -t 5 -e close_write,create,delete,move,attrib . >/dev/null 2>&1;"
-                + " else sleep 0.25; fi\n"
+                + "  n=$((n+1)); if [ $n -ge 100 ]; then n=0; echo '~' || exit 0; fi\n"
+                + "  if [ -n \"$W\" ]; then\n"
+                + "    if [ -s \"$T/ev\" ]; then : > \"$T/ev\"; else sleep 0.05; continue; fi\n"
+                + "  else sleep 0.25; n=$((n+4)); fi\n"
                 + "  l \"$T/b\"\n"
                 + "  if ! cmp -s \"$T/a\" \"$T/b\"; then\n"
                 + "    LC_ALL=C comm -23 \"$T/a\" \"$T/b\" | sed 's/^/- /'\n"
@@ -165,17 +178,48 @@ final class RemoteFolder {
     private String output(String command, byte[] stdin) throws IOException {
         RemoteProcess p = tunnel.start(command);
         try (p) {
-            try (OutputStream in = p.stdin()) {
+            Thread writer = feed(p, in -> {
                 if (stdin != null) {
                     in.write(stdin);
                 }
-            }
+            });
             byte[] out;
             try (InputStream o = p.stdout()) {
                 out = o.readAllBytes();
             }
+            join(writer);
             check(p, "a command on the server");
             return new String(out, StandardCharsets.UTF_8);
+        }
+    }
+
+    private interface StdinWriter {
+        void write(OutputStream in) throws IOException;
+    }
+
+    /**
+     * Writes a command's input on a thread of its own while the caller reads its output: a command that answers as it
+     * reads (tar, xargs) would otherwise stop reading once its output fills the channel's window, and both would wait.
+     */
+    private static Thread feed(RemoteProcess p, StdinWriter writer) {
+        Thread t = new Thread(() -> {
+            try (OutputStream in = p.stdin()) {
+                writer.write(in);
+            } catch (IOException e) {
+                p.close(); // the reader sees the end and reports it
+            }
+        }, "mount-stdin");
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    private static void join(Thread writer) throws IOException {
+        try {
+            writer.join(COMMAND_TIMEOUT.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
         }
     }
 
