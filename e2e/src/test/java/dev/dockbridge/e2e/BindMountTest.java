@@ -128,8 +128,14 @@ class BindMountTest {
     void changesTravelBothWaysWhileTheContainerRuns() throws Exception {
         Path dir = folder("live");
         Files.writeString(dir.resolve("app.txt"), "v1\n");
+        Path conf = dir.resolve("one.conf");
+        Files.writeString(conf, "setting=1\n");
         String id = docker.ok("run", "-d", "-v", dir + ":/app", IMAGE, "sleep", "600").strip();
+        String second = docker.ok("run", "-d", "-v", dir + ":/also", "-v", conf + ":/etc/one.conf", IMAGE, "sleep", "600").strip();
         try {
+            Files.writeString(conf, "setting=2\n");
+            await().atMost(SEEN).pollInterval(Duration.ofMillis(100))
+                    .until(() -> docker.ok("exec", second, "cat", "/etc/one.conf").equals("setting=2\n"));
             Files.writeString(dir.resolve("app.txt"), "v2\n");
             await().atMost(SEEN).pollInterval(Duration.ofMillis(100)).until(() -> docker.ok("exec", id, "cat", "/app/app.txt").equals("v2\n"));
             Files.writeString(dir.resolve("new.txt"), "new here\n");
@@ -145,12 +151,15 @@ class BindMountTest {
             docker.ok("exec", id, "rm", "/app/out/report.txt");
             await().atMost(SEEN).pollInterval(Duration.ofMillis(100)).until(() -> !Files.exists(dir.resolve("out/report.txt")));
             assertThat(read(dir.resolve("app.txt"))).as("nothing else changed").isEqualTo("v2\n");
+            assertThat(docker.ok("exec", second, "cat", "/also/app.txt")).isEqualTo("v2\n");
+            JsonNode status = new ObjectMapper().readTree(DockBridgeProcess.run(home, Duration.ofSeconds(30), "status", "--json").stdout());
+            StatusSchema.valid(status);
+            assertThat(status.path("mounts").findValuesAsText("local_path").stream().filter(dir.toString()::equals))
+                    .as("one copy for both containers").hasSize(1);
+            assertThat(status.path("mounts").findValuesAsText("local_path")).contains(conf.toString());
         } finally {
-            docker.ok("rm", "-f", id);
+            docker.ok("rm", "-f", id, second);
         }
-        JsonNode status = new ObjectMapper().readTree(DockBridgeProcess.run(home, Duration.ofSeconds(30), "status", "--json").stdout());
-        assertThat(status.path("mounts").findValuesAsText("local_path")).contains(dir.toString());
-        StatusSchema.valid(status);
     }
 
     @Test

@@ -85,9 +85,10 @@ public final class BindMounts implements RequestRewriter {
         if (!changed) {
             return null;
         }
+        String server = folders.currentServer();
         for (FolderSync s : needed) {
             try {
-                s.firstCopy().get(FIRST_COPY_WAIT.toSeconds(), TimeUnit.SECONDS);
+                s.copiedTo(server).get(FIRST_COPY_WAIT.toSeconds(), TimeUnit.SECONDS);
             } catch (ExecutionException e) {
                 throw new Refused(500, "dockbridge: " + MountedFolders.failure(e).getMessage()
                         + " (the container was not created; 'mounts.enabled: false' turns providing local folders off)");

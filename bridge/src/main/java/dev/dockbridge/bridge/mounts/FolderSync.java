@@ -23,6 +23,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -30,7 +32,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.dockbridge.bridge.concurrent.Threads;
-import dev.dockbridge.bridge.tunnel.RemoteProcess;
 import dev.dockbridge.bridge.tunnel.Tunnel;
 import io.methvin.watcher.DirectoryChangeEvent;
 import io.methvin.watcher.DirectoryWatcher;
@@ -73,18 +74,21 @@ public final class FolderSync implements Closeable {
     private final Clock clock;
     private final String remoteDir;
     private final ScheduledExecutorService worker;
-    private final Thread remoteThread;
+    private final Semaphore commands; // shared by every folder: the server's sshd allows few session channels
     private final Map<String, MountEntry> base = new TreeMap<>(); // worker thread only
     private final Set<String> dirty = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean flushQueued = new AtomicBoolean();
     private final CompletableFuture<Void> firstCopy = new CompletableFuture<>();
+    /** By server id: done once that server has a complete copy (a new server after an idle deletion has none). */
+    private final Map<String, CompletableFuture<Void>> copies = new ConcurrentHashMap<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private String baseServer; // worker thread only
+    /** A round failed: what it was to carry is known only to a comparison of both sides whole (worker thread only). */
+    private boolean compareWhole;
     private volatile State state = State.COPYING;
     private volatile Instant lastChange;
     private volatile String problem;
     private volatile long files;
-    private volatile RemoteProcess watching;
     private volatile DirectoryWatcher localWatcher;
     private volatile boolean remoteUp;
 
@@ -93,7 +97,8 @@ public final class FolderSync implements Closeable {
      * @param filter    what is not carried
      * @param conflicts where the server's side of a file changed on both sides is kept
      */
-    public FolderSync(Path root, PathFilter filter, Server server, Path conflicts, Clock clock) {
+    public FolderSync(Path root, PathFilter filter, Server server, Semaphore commands, Path conflicts, Clock clock) {
+        this.commands = commands;
         this.root = root.toAbsolutePath().normalize();
         this.filter = filter;
         this.server = server;
@@ -102,8 +107,6 @@ public final class FolderSync implements Closeable {
         this.remoteDir = RemoteFolder.serverPath(this.root);
         String name = this.root.getFileName() == null ? "root" : this.root.getFileName().toString();
         this.worker = Executors.newSingleThreadScheduledExecutor(Threads.named("mount-sync-" + name));
-        this.remoteThread = new Thread(this::remoteLoop, "mount-watch-" + name);
-        this.remoteThread.setDaemon(true);
     }
 
     public Path root() {
@@ -115,14 +118,31 @@ public final class FolderSync implements Closeable {
         return remoteDir;
     }
 
-    /** Starts keeping the folder in step; the future completes once the server has a complete copy. */
+    /**
+     * Starts watching the local side; the server's side is compared once {@link ServerWatcher} says it watches it.
+     * The future completes once the server has a complete copy.
+     */
     public CompletableFuture<Void> start() {
-        remoteThread.start();
+        try {
+            startLocalWatcher(); // before the first comparison: what changes during it is seen
+        } catch (IOException e) {
+            firstCopy.completeExceptionally(new IOException("cannot watch " + root + ": " + e.getMessage(), e));
+            close();
+        }
         return firstCopy;
     }
 
     public CompletableFuture<Void> firstCopy() {
         return firstCopy;
+    }
+
+    /** Completes once server {@code serverId} has a complete copy of the folder (at once if it has). */
+    public CompletableFuture<Void> copiedTo(String serverId) {
+        CompletableFuture<Void> f = copies.computeIfAbsent(String.valueOf(serverId), k -> new CompletableFuture<>());
+        if (closed.get()) {
+            f.completeExceptionally(new IOException("the sync of " + root + " stopped"));
+        }
+        return f;
     }
 
     public Status status() {
@@ -135,100 +155,76 @@ public final class FolderSync implements Closeable {
 
     // ---- the server's side
 
-    /** Runs the server's watcher; after a lost session, compares both sides whole and watches again. */
-    private void remoteLoop() {
-        long backoff = 500;
-        while (!closed.get()) {
-            RemoteProcess p = null;
+    private RemoteFolder folder() throws IOException {
+        return new RemoteFolder(server.tunnel(), remoteDir, commands);
+    }
+
+    /** The server's watcher watches the copy from now on: both sides are compared whole (the first copy, or catching up). */
+    void connected(String serverId) {
+        onWorker(() -> {
             try {
-                String id = server.id();
-                RemoteFolder folder = new RemoteFolder(server.tunnel(), remoteDir);
-                p = folder.watch();
-                watching = p;
-                BufferedReader lines = RemoteFolder.lines(p);
-                String first = lines.readLine();
-                if (!"ready".equals(first)) {
-                    throw new IOException("the server's watcher of " + remoteDir + " did not start" + detail(p));
-                }
-                if (!firstCopy.isDone() && localWatcher == null) {
-                    startLocalWatcher(); // before the first comparison: what changes during it is seen
-                }
-                onWorker(() -> reconcileAll(folder, id));
+                reconcileAll(folder(), serverId);
                 remoteUp = true;
                 problem = null;
-                backoff = 500;
-                if (!firstCopy.isDone()) {
-                    firstCopy.complete(null);
+                compareWhole = false;
+                if (firstCopy.complete(null)) {
                     log.info("mount {}: on the server as {} ({} files)", root, remoteDir, files);
                 }
-                List<String> batch = new ArrayList<>();
-                String line;
-                while ((line = lines.readLine()) != null) {
-                    if (line.equals("~")) {
-                        continue; // the watcher's heartbeat
-                    }
-                    if (line.equals(".")) {
-                        List<String> b = batch;
-                        batch = new ArrayList<>();
-                        worker.execute(guarded(() -> remoteChanged(folder, b)));
-                    } else {
-                        batch.add(line);
-                    }
-                }
-                if (!closed.get()) {
-                    throw new IOException("the server's watcher ended" + detail(p));
-                }
             } catch (IOException | RuntimeException e) {
-                remoteUp = false;
-                if (closed.get()) {
-                    return;
-                }
-                String why = e.getMessage() != null ? e.getMessage() : e.toString();
-                if (!firstCopy.isDone()) {
-                    firstCopy.completeExceptionally(new IOException("cannot provide " + root + " to the server: " + why, e));
-                    close();
-                    return;
-                }
-                if (!why.equals(problem)) {
-                    log.warn("mount {}: behind, catching up when the server answers again ({})", root, why);
-                }
-                problem = why;
-                sleep(backoff);
-                backoff = Math.min(backoff * 2, 5_000);
-            } finally {
-                watching = null;
-                if (p != null) {
-                    p.close();
-                }
+                failed(e.getMessage() != null ? e.getMessage() : e.toString(), e);
+                compareWhole = true;
+                retryLater();
             }
+        });
+    }
+
+    /** The server's side is out of reach (the session is lost, the watcher ended); before the first copy, that fails it. */
+    void failed(String why, Throwable cause) {
+        remoteUp = false;
+        if (!firstCopy.isDone()) {
+            IOException e = new IOException("cannot provide " + root + " to the server: " + why, cause);
+            firstCopy.completeExceptionally(e);
+            copies.values().forEach(c -> c.completeExceptionally(e));
+            close();
+            return;
         }
+        if (!why.equals(problem)) {
+            log.warn("mount {}: behind, catching up when the server answers again ({})", root, why);
+        }
+        problem = why;
     }
 
-    private static String detail(RemoteProcess p) {
-        String err = p.stderr().strip();
-        return err.isEmpty() ? "" : ": " + err;
+    /** Whether it stopped (closed, or its first copy failed). */
+    boolean stopped() {
+        return closed.get();
     }
 
-    /** Runs on the worker thread and waits for it; its failure is thrown here. */
-    private void onWorker(IoTask task) throws IOException {
+    private void later(long ms) {
         try {
-            worker.submit(() -> {
-                task.run();
-                return null;
-            }).get();
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof IOException io) {
-                throw io;
-            }
-            throw new IOException(e.getCause().toString(), e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
+            worker.schedule(guarded(this::flushLocal), ms, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // stopped meanwhile
         }
     }
 
-    private interface IoTask {
-        void run() throws IOException;
+    private void onWorker(Runnable task) {
+        try {
+            worker.execute(task);
+        } catch (RejectedExecutionException e) {
+            // stopped meanwhile: nothing more to carry
+        }
+    }
+
+    /** A batch of the server's watcher for this folder. */
+    void remoteBatch(List<String> lines) {
+        onWorker(guarded(() -> {
+            try {
+                remoteChanged(folder(), lines);
+            } catch (IOException e) {
+                compareWhole = true;
+                retryLater();
+            }
+        }));
     }
 
     /** Both sides whole: at the start and after the session was lost. */
@@ -250,6 +246,7 @@ public final class FolderSync implements Closeable {
         paths.addAll(base.keySet());
         apply(folder, paths, local, remote);
         state = State.IN_STEP;
+        copiedTo(serverId).complete(null);
     }
 
     /** A batch of the server's watcher: listing lines that went and came. */
@@ -270,7 +267,8 @@ public final class FolderSync implements Closeable {
             apply(folder, paths, localEntries(paths), remote);
         } catch (IOException e) {
             problem = e.getMessage();
-            log.warn("mount {}: cannot bring the container's changes here: {}", root, e.getMessage());
+            log.warn("mount {}: cannot bring the container's changes here yet: {}", root, e.getMessage());
+            compareWhole = true;
             retryLater();
         }
     }
@@ -306,9 +304,9 @@ public final class FolderSync implements Closeable {
 
     private void localEvent(DirectoryChangeEvent event) {
         if (event.eventType() == DirectoryChangeEvent.EventType.OVERFLOW) {
-            worker.execute(guarded(() -> {
+            onWorker(guarded(() -> {
                 try {
-                    reconcileAll(new RemoteFolder(server.tunnel(), remoteDir), server.id());
+                    reconcileAll(folder(), server.id());
                 } catch (IOException e) {
                     retryLater();
                 }
@@ -328,12 +326,23 @@ public final class FolderSync implements Closeable {
     private void changed(String rel) {
         dirty.add(rel);
         if (flushQueued.compareAndSet(false, true)) {
-            worker.schedule(guarded(this::flushLocal), BATCH.toMillis(), TimeUnit.MILLISECONDS);
+            later(BATCH.toMillis());
         }
     }
 
     private void flushLocal() {
         flushQueued.set(false);
+        if (compareWhole) {
+            try {
+                reconcileAll(folder(), server.id());
+                compareWhole = false;
+                problem = null;
+            } catch (IOException e) {
+                problem = e.getMessage();
+                retryLater();
+                return;
+            }
+        }
         Set<String> paths = new LinkedHashSet<>();
         for (String p : dirty) {
             dirty.remove(p);
@@ -355,10 +364,11 @@ public final class FolderSync implements Closeable {
             }
             paths.addAll(local.keySet());
             local.putAll(localEntries(paths));
-            RemoteFolder folder = new RemoteFolder(server.tunnel(), remoteDir);
+            RemoteFolder folder = folder();
             apply(folder, paths, local, folder.stat(paths));
         } catch (IOException e) {
             dirty.addAll(paths);
+            compareWhole = true; // a push may have been cut half way
             if (!e.getMessage().equals(problem)) {
                 log.warn("mount {}: {} local changes wait for the server: {}", root, paths.size(), e.getMessage());
             }
@@ -375,6 +385,7 @@ public final class FolderSync implements Closeable {
             } catch (RuntimeException e) {
                 problem = e.toString();
                 log.warn("mount {}: {}", root, e.toString(), e);
+                compareWhole = true;
                 retryLater();
             }
         };
@@ -382,7 +393,7 @@ public final class FolderSync implements Closeable {
 
     private void retryLater() {
         if (flushQueued.compareAndSet(false, true)) {
-            worker.schedule(guarded(this::flushLocal), RETRY.toMillis(), TimeUnit.MILLISECONDS);
+            later(RETRY.toMillis());
         }
     }
 
@@ -449,13 +460,6 @@ public final class FolderSync implements Closeable {
         files = base.values().stream().filter(e -> e.type() == 'f').count();
     }
 
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
 
     /** Stops keeping the folder in step; the server's copy stays until the server goes. Idempotent. */
     @Override
@@ -464,10 +468,6 @@ public final class FolderSync implements Closeable {
             return;
         }
         state = State.STOPPED;
-        RemoteProcess p = watching;
-        if (p != null) {
-            p.close();
-        }
         DirectoryWatcher w = localWatcher;
         if (w != null) {
             try {
@@ -476,8 +476,9 @@ public final class FolderSync implements Closeable {
                 log.debug("mount {}: {}", root, e.toString());
             }
         }
-        remoteThread.interrupt();
         worker.shutdownNow();
-        firstCopy.completeExceptionally(new IOException("the sync of " + root + " stopped"));
+        IOException stopped = new IOException("the sync of " + root + " stopped");
+        firstCopy.completeExceptionally(stopped);
+        copies.values().forEach(c -> c.completeExceptionally(stopped));
     }
 }

@@ -16,6 +16,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 import org.slf4j.Logger;
@@ -41,6 +42,9 @@ public final class MountedFolders implements Closeable {
     private final PathFilter ignore;
     private final Map<String, Entry> syncs = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(Threads.named("mount-keeper"));
+    private final ServerWatcher watcher;
+    /** Command channels the syncs may have open at once: with the watcher's, half of what an sshd allows by default. */
+    private final Semaphore commands = new Semaphore(4);
 
     private record Entry(FolderSync sync, Instant wanted) {
     }
@@ -52,6 +56,7 @@ public final class MountedFolders implements Closeable {
         this.sourcesInUse = sourcesInUse;
         this.clock = clock;
         this.ignore = PathFilter.ignoring(settings.ignore());
+        this.watcher = new ServerWatcher(server);
     }
 
     public MountSettings settings() {
@@ -75,12 +80,21 @@ public final class MountedFolders implements Closeable {
             if (old != null && !old.sync().firstCopy().isCompletedExceptionally()) {
                 return new Entry(old.sync(), clock.instant());
             }
-            FolderSync s = new FolderSync(root, filter, server, settings.conflicts(), clock);
+            if (old != null) {
+                watcher.remove(old.sync());
+            }
+            FolderSync s = new FolderSync(root, filter, server, commands, settings.conflicts(), clock);
             log.info("mount {}: providing it to the server", p);
             s.start();
+            watcher.add(s);
             return new Entry(s, clock.instant());
         });
         return e.sync();
+    }
+
+    /** The ready server's id (what {@link FolderSync#copiedTo} takes); null if none is ready. */
+    public String currentServer() {
+        return server.id();
     }
 
     /** Status of each folder, by local path. */
@@ -90,6 +104,7 @@ public final class MountedFolders implements Closeable {
 
     public void start(Duration every) throws IOException {
         sourcesInUse.start();
+        watcher.start();
         timer.scheduleWithFixedDelay(this::keep, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
     }
 
@@ -119,6 +134,7 @@ public final class MountedFolders implements Closeable {
                     if (unused) {
                         log.info("mount {}: no container uses it any more; no longer kept in step", bound);
                     }
+                    watcher.remove(s);
                     s.close();
                     return true;
                 }
@@ -132,6 +148,7 @@ public final class MountedFolders implements Closeable {
     @Override
     public void close() {
         timer.shutdownNow();
+        watcher.close();
         sourcesInUse.close();
         syncs.values().forEach(e -> e.sync().close());
         syncs.clear();

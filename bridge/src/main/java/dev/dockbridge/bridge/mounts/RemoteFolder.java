@@ -1,9 +1,7 @@
 package dev.dockbridge.bridge.mounts;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -13,6 +11,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
 import java.util.function.Predicate;
 
@@ -27,14 +28,66 @@ final class RemoteFolder {
     /** Where the copies of this machine's folders live on the server: this prefix, then the folder's local path. */
     static final String ROOT = "/var/lib/dockbridge/mounts";
     private static final Duration COMMAND_TIMEOUT = Duration.ofMinutes(10);
-    private static final String LIST = "find . -mindepth 1 -printf '%y %m %s %T@ %P\\t%l\\n'";
+    static final String LIST = "find . -mindepth 1 -printf '%y %m %s %T@ %P\\t%l\\n'";
 
     private final Tunnel tunnel;
     private final String dir;
+    private final Semaphore slots;
 
-    RemoteFolder(Tunnel tunnel, String dir) {
+    /** @param slots command channels that may be open at once (an sshd allows ten sessions per connection by default) */
+    RemoteFolder(Tunnel tunnel, String dir, Semaphore slots) {
         this.tunnel = tunnel;
         this.dir = dir;
+        this.slots = slots;
+    }
+
+    /** A command, once one of the slots is free; closing it frees the slot. */
+    private RemoteProcess start(String command) throws IOException {
+        try {
+            if (!slots.tryAcquire(COMMAND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new IOException("no command channel to the server came free within " + COMMAND_TIMEOUT.toMinutes() + " min");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+        RemoteProcess p;
+        try {
+            p = tunnel.start(command);
+        } catch (IOException | RuntimeException e) {
+            slots.release();
+            throw e;
+        }
+        AtomicBoolean released = new AtomicBoolean();
+        return new RemoteProcess() {
+            @Override
+            public OutputStream stdin() {
+                return p.stdin();
+            }
+
+            @Override
+            public InputStream stdout() {
+                return p.stdout();
+            }
+
+            @Override
+            public Optional<Integer> waitFor(Duration timeout) {
+                return p.waitFor(timeout);
+            }
+
+            @Override
+            public String stderr() {
+                return p.stderr();
+            }
+
+            @Override
+            public void close() {
+                p.close();
+                if (released.compareAndSet(false, true)) {
+                    slots.release();
+                }
+            }
+        };
     }
 
     /** The server path of local folder {@code local}. */
@@ -91,7 +144,7 @@ final class RemoteFolder {
         if (paths.isEmpty()) {
             return;
         }
-        RemoteProcess p = tunnel.start("mkdir -p " + q(dir) + " && cd " + q(dir)
+        RemoteProcess p = start("mkdir -p " + q(dir) + " && cd " + q(dir)
                 + " && tar -x -f - -p --no-same-owner --overwrite --warning=no-unknown-keyword --warning=no-timestamp");
         try (p) {
             try (OutputStream in = p.stdin()) {
@@ -116,7 +169,7 @@ final class RemoteFolder {
         if (paths.isEmpty()) {
             return;
         }
-        RemoteProcess p = tunnel.start("cd " + q(dir) + " && tar -c -f - --format=posix --no-recursion --ignore-failed-read --null -T - 2>/dev/null; true");
+        RemoteProcess p = start("cd " + q(dir) + " && tar -c -f - --format=posix --no-recursion --ignore-failed-read --null -T - 2>/dev/null; true");
         try (p) {
             Thread writer = feed(p, in -> {
                 for (String path : paths) {
@@ -132,51 +185,8 @@ final class RemoteFolder {
         }
     }
 
-    /**
-     * Starts the server's watcher of the copy: it prints {@code ready}, then for every change a batch of listing lines
-     * that went ({@code - }) and came ({@code + }), ending with a line {@code .}, and {@code ~} every few seconds (so
-     * that it ends soon after the session does: its next write fails). With inotifywait (which DockBridge's servers
-     * get) it lists the copy only after something changed; without, four times a second.
-     */
-    RemoteProcess watch() throws IOException {
-        String script = "mkdir -p " + q(dir) + " && cd " + q(dir) + " || exit 3\n"
-                + "T=$(mktemp -d) || exit 3\n"
-                + "W=\n"
-                + "trap '[ -n \"$W\" ] && kill $W 2>/dev/null; rm -rf \"$T\"' EXIT\n"
-                + "trap 'exit 0' HUP TERM PIPE\n"
-                + "l() { " + LIST + " 2>/dev/null | LC_ALL=C sort > \"$1\"; }\n"
-                + "if command -v inotifywait >/dev/null 2>&1; then\n"
-                + "  : > \"$T/ev\"\n"
-                + "  inotifywait -m -r -q -e close_write,create,delete,move,attrib --format . . >> \"$T/ev\" 2>/dev/null &\n"
-                + "  W=$!\n"
-                + "  sleep 0.2\n" // its watches are set before the first listing: nothing falls between
-                + "fi\n"
-                + "l \"$T/a\"\n"
-                + "echo ready\n"
-                + "n=0\n"
-                + "while :; do\n"
-                + "  n=$((n+1)); if [ $n -ge 100 ]; then n=0; echo '~' || exit 0; fi\n"
-                + "  if [ -n \"$W\" ]; then\n"
-                + "    if [ -s \"$T/ev\" ]; then : > \"$T/ev\"; else sleep 0.05; continue; fi\n"
-                + "  else sleep 0.25; n=$((n+4)); fi\n"
-                + "  l \"$T/b\"\n"
-                + "  if ! cmp -s \"$T/a\" \"$T/b\"; then\n"
-                + "    LC_ALL=C comm -23 \"$T/a\" \"$T/b\" | sed 's/^/- /'\n"
-                + "    LC_ALL=C comm -13 \"$T/a\" \"$T/b\" | sed 's/^/+ /'\n"
-                + "    echo . || exit 0\n"
-                + "    mv \"$T/b\" \"$T/a\"\n"
-                + "  fi\n"
-                + "done\n";
-        return tunnel.start("sh -c " + q(script));
-    }
-
-    /** Reads a watcher's output line by line. */
-    static BufferedReader lines(RemoteProcess p) {
-        return new BufferedReader(new InputStreamReader(p.stdout(), StandardCharsets.UTF_8));
-    }
-
     private String output(String command, byte[] stdin) throws IOException {
-        RemoteProcess p = tunnel.start(command);
+        RemoteProcess p = start(command);
         try (p) {
             Thread writer = feed(p, in -> {
                 if (stdin != null) {

@@ -500,7 +500,7 @@ public final class SshTunnel implements Tunnel {
             exec.open().verify(target.connectTimeout());
         } catch (IOException | RuntimeException e) {
             exec.close(true);
-            throw e;
+            throw new IOException("cannot start a command on " + target.host() + " (" + rootMessage(e) + ")", e);
         }
         return new RemoteProcess() {
             @Override
