@@ -19,6 +19,7 @@ bash scripts/install-deps.sh python3 >/dev/null
 dir=/tmp/dbmounts
 on_exit="testbed dbmnt down $dir"
 testbed dbmnt down "$dir" >/dev/null 2>&1 || true
+rm -rf "$dir/local"
 testbed dbmnt up "$dir" >/dev/null
 host=198.18.1.2
 remote_sock=$dir/h1/docker.sock

@@ -364,6 +364,11 @@ public final class FolderSync implements Closeable {
             }
             paths.addAll(local.keySet());
             local.putAll(localEntries(paths));
+            // what is as both sides last agreed is the echo of a change carried here: nothing to ask the server about
+            paths.removeIf(p -> base.containsKey(p) ? MountEntry.same(local.get(p), base.get(p)) : !local.containsKey(p));
+            if (paths.isEmpty()) {
+                return;
+            }
             RemoteFolder folder = folder();
             apply(folder, paths, local, folder.stat(paths));
         } catch (IOException e) {

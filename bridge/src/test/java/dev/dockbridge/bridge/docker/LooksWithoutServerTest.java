@@ -15,14 +15,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import dev.dockbridge.bridge.tunnel.RemoteStream;
 
 /**
  * The proxy answers looks itself while no server runs, on a real unix socket, and hands the first request that
@@ -43,38 +41,15 @@ class LooksWithoutServerTest {
 
     private final DockerUpstream upstream = () -> {
         opened.incrementAndGet();
-        return new RemoteStream() {
-            private final LinkedBlockingQueue<byte[]> replies = new LinkedBlockingQueue<>();
-
-            @Override
-            public synchronized void write(byte[] data, int offset, int length) {
-                upstreamGot.write(data, offset, length);
+        return new QueuedRemoteStream((stream, bytes) -> {
+            synchronized (upstreamGot) {
+                upstreamGot.writeBytes(bytes);
                 if (upstreamGot.toString(StandardCharsets.ISO_8859_1).endsWith("{}")) {
                     upstreamWrote.complete(null);
-                    replies.add("HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                    stream.reply("HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
                 }
             }
-
-            @Override
-            public void shutdownOutput() {
-                replies.add(new byte[0]);
-            }
-
-            @Override
-            public byte[] read() throws InterruptedException {
-                byte[] b = replies.take();
-                return b.length == 0 ? null : b;
-            }
-
-            @Override
-            public void release(int length) {
-            }
-
-            @Override
-            public void close() {
-                replies.add(new byte[0]);
-            }
-        };
+        });
     };
 
     @AfterEach

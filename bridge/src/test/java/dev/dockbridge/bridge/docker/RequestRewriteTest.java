@@ -13,12 +13,9 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.LinkedBlockingQueue;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-
-import dev.dockbridge.bridge.tunnel.RemoteStream;
 
 /**
  * The proxy holds only the requests its rewriter wants, whole, however the client's writes split them, and sends the
@@ -51,36 +48,11 @@ class RequestRewriteTest {
         }
     };
 
-    private final DockerUpstream upstream = () -> new RemoteStream() {
-        private final LinkedBlockingQueue<byte[]> replies = new LinkedBlockingQueue<>();
-
-        @Override
-        public void write(byte[] data, int offset, int length) {
-            synchronized (upstreamGot) {
-                upstreamGot.write(data, offset, length);
-            }
+    private final DockerUpstream upstream = () -> new QueuedRemoteStream((stream, bytes) -> {
+        synchronized (upstreamGot) {
+            upstreamGot.writeBytes(bytes);
         }
-
-        @Override
-        public void shutdownOutput() {
-            replies.add(new byte[0]);
-        }
-
-        @Override
-        public byte[] read() throws InterruptedException {
-            byte[] b = replies.take();
-            return b.length == 0 ? null : b;
-        }
-
-        @Override
-        public void release(int length) {
-        }
-
-        @Override
-        public void close() {
-            replies.add(new byte[0]);
-        }
-    };
+    });
 
     @AfterEach
     void stop() {

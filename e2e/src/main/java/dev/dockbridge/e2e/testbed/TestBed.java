@@ -29,6 +29,7 @@ public final class TestBed implements AutoCloseable {
         TestBed bed = new TestBed(root);
         try {
             Files.createDirectories(root);
+            Cmd.exec(Duration.ofSeconds(60), Map.of(), null, "rm", "-rf", bed.localFiles().toString()); // an earlier run's folders
             Files.createDirectories(bed.localFiles());
             Path key = bed.clientKey();
             Files.deleteIfExists(key);
@@ -116,5 +117,6 @@ public final class TestBed implements AutoCloseable {
             host.destroy();
         }
         hosts.clear();
+        Cmd.exec(Duration.ofSeconds(60), Map.of(), null, "rm", "-rf", localFiles().toString());
     }
 }
