@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
@@ -33,6 +34,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.dockbridge.e2e.hetzner.HetznerSimulator;
 import dev.dockbridge.e2e.testbed.BusyboxImage;
 import dev.dockbridge.e2e.testbed.Cmd;
 import dev.dockbridge.e2e.testbed.TestBed;
@@ -229,6 +231,34 @@ class BindMountTest {
         }
         assertThat(there).hasSize(10_000);
         assertThat(there.keySet().stream().filter(k -> !there.get(k).equals(here.get(k))).toList()).as("files that differ").isEmpty();
+    }
+
+    @Test
+    void aNewServerAfterAnIdleDeletionGetsTheFolderBeforeTheContainerStarts(TestBed bed) throws Exception {
+        Path w = Files.createTempDirectory("dbe2e-mounts-idle");
+        Path h = w.resolve("home");
+        Path dir = folder("idle");
+        Files.writeString(dir.resolve("hello.txt"), "v1\n");
+        Files.writeString(dir.resolve("keep.txt"), "mine\n");
+        Path config = Files.writeString(w.resolve("config.yaml"), "provider: hetzner\nidle:\n  timeout: 20s\n  billing_aware: false\n"
+                + "mounts:\n  roots: [" + bed.localFiles() + "]\n  ignore: [node_modules]\n");
+        Files.createDirectories(dir.resolve("web/node_modules/left"));
+        Files.writeString(dir.resolve("web/node_modules/left/pad.js"), "big\n");
+        try (HetznerSimulator sim = new HetznerSimulator("sim-token-mounts", List.of(bed.host(3), bed.host(4)));
+             DockBridgeProcess d = DockBridgeProcess.start(h, config, sim.clientEnv())) {
+            DockerCli cli = new DockerCli(d.socket(), w.resolve("docker-config"));
+            cli.ok("build", "-t", IMAGE, BusyboxImage.context(w.resolve("context")).toString());
+            assertThat(cli.ok("run", "--rm", "-v", dir + ":/app", IMAGE, "cat", "/app/hello.txt")).isEqualTo("v1\n");
+            assertThat(cli.ok("run", "--rm", "-v", dir + ":/app", IMAGE, "sh", "-c", "ls /app/web; test -e /app/web/node_modules && echo carried || true"))
+                    .as("mounts.ignore").doesNotContain("carried");
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).until(() -> sim.serverDeletes() == 1);
+            Files.writeString(dir.resolve("hello.txt"), "v2\n"); // changed while there is no server
+            cli.ok("build", "-t", IMAGE, BusyboxImage.context(w.resolve("context")).toString()); // a new server
+            assertThat(cli.ok("run", "--rm", "-v", dir + ":/app", IMAGE, "cat", "/app/hello.txt", "/app/keep.txt"))
+                    .as("the new server's copy is complete before the container runs").isEqualTo("v2\nmine\n");
+            assertThat(Files.readString(dir.resolve("keep.txt"))).as("an empty new copy deletes nothing here").isEqualTo("mine\n");
+            assertThat(dir.resolve("web/node_modules/left/pad.js")).exists();
+        }
     }
 
     @Test

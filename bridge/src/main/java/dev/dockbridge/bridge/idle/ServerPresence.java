@@ -85,13 +85,15 @@ public final class ServerPresence implements Closeable {
                     Optional<CommandResult> r = lifecycle.runOnReadyHost("sh -s", installer.get().getBytes(StandardCharsets.UTF_8), COMMAND_TIMEOUT);
                     if (r.isPresent() && r.get().succeeded()) {
                         log.info("guard installed on {}: it deletes the server when no DockBridge session is there", host.name());
+                        guardedHost = host.id();
                     } else {
+                        // the mark below still goes on: another machine must see this one whether or not the guard is there
                         log.warn("guard not installed on {} ({}); trying again in {} s", host.name(),
                                 r.map(CommandResult::describe).orElse("no session"), EVERY.toSeconds());
-                        return;
                     }
+                } else {
+                    guardedHost = host.id();
                 }
-                guardedHost = host.id();
             }
             Optional<String> presence = provider.presenceCommand(machineId, lastUse.get(), clock.instant().minus(useWindow));
             if (presence.isEmpty()) {

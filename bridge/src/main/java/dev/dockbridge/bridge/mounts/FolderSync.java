@@ -370,7 +370,9 @@ public final class FolderSync implements Closeable {
                 return;
             }
             RemoteFolder folder = folder();
-            apply(folder, paths, local, folder.stat(paths));
+            try (RemoteFolder.Update update = folder.update()) {
+                apply(folder, paths, local, update.stat(paths), update);
+            }
         } catch (IOException e) {
             dirty.addAll(paths);
             compareWhole = true; // a push may have been cut half way
@@ -416,6 +418,12 @@ public final class FolderSync implements Closeable {
     // ---- carrying changes
 
     private void apply(RemoteFolder folder, Set<String> paths, Map<String, MountEntry> local, Map<String, MountEntry> remote) throws IOException {
+        apply(folder, paths, local, remote, null);
+    }
+
+    /** @param update a command that looked at the server's side of {@code paths} and waits to be told what to write; null: none yet */
+    private void apply(RemoteFolder folder, Set<String> paths, Map<String, MountEntry> local, Map<String, MountEntry> remote,
+                       RemoteFolder.Update update) throws IOException {
         SyncPlan plan = SyncPlan.of(paths, local, remote, base);
         for (String p : paths) {
             MountEntry l = local.get(p);
@@ -428,6 +436,9 @@ public final class FolderSync implements Closeable {
             }
         }
         if (plan.empty()) {
+            if (update != null) {
+                update.write(List.of(), root, List.of(), (p, e) -> { });
+            }
             countFiles();
             return;
         }
@@ -439,9 +450,13 @@ public final class FolderSync implements Closeable {
                         keep.resolve(p));
             }
         }
-        folder.delete(plan.deleteRemote());
-        plan.deleteRemote().forEach(base::remove);
-        folder.push(root, plan.push(), base::put);
+        plan.deleteRemote().forEach(base::remove); // before the writes: a path whose type changed is deleted, then written
+        if (update != null) {
+            update.write(plan.deleteRemote(), root, plan.push(), base::put);
+        } else {
+            folder.delete(plan.deleteRemote());
+            folder.push(root, plan.push(), base::put);
+        }
         for (String p : plan.deleteLocal()) {
             Path target = root.resolve(p);
             try {
