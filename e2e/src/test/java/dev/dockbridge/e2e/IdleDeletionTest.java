@@ -107,18 +107,18 @@ class IdleDeletionTest {
         String web = docker.ok("run", "-d", "-p", "18095:80", "idle:e2e", "httpd", "-f", "-p", "80", "-h", "/www").strip();
         await().atMost(Duration.ofSeconds(5)).ignoreExceptions().until(() -> get(18095).contains("hello"));
 
-        // 1: a request through the forward every 5 s: 45 s, more than twice the timeout, with no DELETE
-        long until = System.nanoTime() + Duration.ofSeconds(45).toNanos();
+        // 1: a request through the forward every 5 s: 30 s, one and a half timeouts, with no DELETE
+        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (System.nanoTime() < until) {
             assertThat(get(18095)).contains("hello from dockbridge");
             Thread.sleep(5000);
         }
         assertThat(deletes()).isZero();
 
-        // 2: nothing but an open `docker logs -f`: another 45 s with no DELETE, and status says why
+        // 2: nothing but an open `docker logs -f`: another 30 s with no DELETE, and status says why
         Process logs = docker.builder("logs", "-f", web).redirectErrorStream(true).start();
         try {
-            Thread.sleep(45_000);
+            Thread.sleep(30_000);
             assertThat(deletes()).isZero();
             assertThat(status().path("idle").path("blocked_by").toString()).contains("1 open docker connection");
         } finally {

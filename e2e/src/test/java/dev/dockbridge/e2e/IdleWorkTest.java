@@ -57,12 +57,12 @@ class IdleWorkTest {
             DockerCli docker = new DockerCli(daemon.socket(), work.resolve("docker-config"));
             docker.ok("build", "-t", "work:e2e", BusyboxImage.context(work.resolve("context")).toString());
             docker.ok("run", "-d", "--name", "train-1", "work:e2e", "sh", "-c",
-                    "end=$(( $(date +%s) + 60 )); while [ $(date +%s) -lt $end ]; do :; done");
+                    "end=$(( $(date +%s) + 45 )); while [ $(date +%s) -lt $end ]; do :; done");
             long started = System.nanoTime();
             await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofSeconds(1))
                     .until(() -> status(home).path("idle").path("blocked_by").toString().contains("container train-1 is working"));
-            // no DELETE while it works (well past the 20 s timeout)
-            while (System.nanoTime() - started < Duration.ofSeconds(55).toNanos()) {
+            // no DELETE while it works (twice the 20 s timeout)
+            while (System.nanoTime() - started < Duration.ofSeconds(40).toNanos()) {
                 assertThat(deletes(sim)).as("deleted under a running job").isZero();
                 Thread.sleep(2000);
             }
@@ -135,7 +135,7 @@ class IdleWorkTest {
                 await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() -> deletes(sim) == 1);
                 assertThat((System.nanoTime() - lastReal) / 1e9).as("deleted not before the timeout after the last real command, seconds").isGreaterThanOrEqualTo(19.0);
                 long creates = sim.count("POST /servers");
-                Thread.sleep(50_000); // the poller goes on: two and a half timeouts
+                Thread.sleep(30_000); // the poller goes on: one and a half timeouts
                 assertThat(sim.count("POST /servers")).as("no server brought back by polling").isEqualTo(creates);
                 assertThat(deletes(sim)).isEqualTo(1);
             } finally {

@@ -50,6 +50,8 @@ public final class FolderSync implements Closeable {
     /** Changes that come this close together travel in one batch (an editor's save is several events). */
     private static final Duration BATCH = Duration.ofMillis(30);
     private static final Duration RETRY = Duration.ofSeconds(2);
+    /** Tries of the first copy before the container waiting for it is refused. */
+    private static final int FIRST_COPY_ATTEMPTS = 3;
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
 
     /** Where a folder's server side is: the ready server's session, and which server it is. */
@@ -85,6 +87,7 @@ public final class FolderSync implements Closeable {
     private String baseServer; // worker thread only
     /** A round failed: what it was to carry is known only to a comparison of both sides whole (worker thread only). */
     private boolean compareWhole;
+    private int firstCopyFailures; // worker thread only
     private volatile State state = State.COPYING;
     private volatile Instant lastChange;
     private volatile String problem;
@@ -171,7 +174,18 @@ public final class FolderSync implements Closeable {
                     log.info("mount {}: on the server as {} ({} files)", root, remoteDir, files);
                 }
             } catch (IOException | RuntimeException e) {
-                failed(e.getMessage() != null ? e.getMessage() : e.toString(), e);
+                String why = e.getMessage() != null ? e.getMessage() : e.toString();
+                if (!firstCopy.isDone() && ++firstCopyFailures < FIRST_COPY_ATTEMPTS) {
+                    // a container waits for this copy: one command cut short is not yet a reason to refuse it
+                    log.warn("mount {}: the first copy to the server failed ({}); trying again", root, why);
+                    try {
+                        worker.schedule(() -> connected(serverId), RETRY.toMillis(), TimeUnit.MILLISECONDS);
+                    } catch (RejectedExecutionException stopped) {
+                        // stopped meanwhile
+                    }
+                    return;
+                }
+                failed(why, e);
                 compareWhole = true;
                 retryLater();
             }

@@ -216,14 +216,17 @@ final class RemoteFolder {
 
         /** Deletes {@code delete} (deepest first), then writes {@code push} from {@code root}. */
         void write(List<String> delete, Path root, List<String> push, BiConsumer<String, MountEntry> written) throws IOException {
+            String what = "writing " + push.size() + " files to the server";
             try (OutputStream in = p.stdin()) {
                 StringBuilder names = new StringBuilder();
                 delete.forEach(path -> names.append(path).append('\n'));
                 names.append(".\n");
                 in.write(names.toString().getBytes(StandardCharsets.UTF_8));
                 TarFiles.write(root, push, in, written);
+            } catch (IOException e) {
+                throw whyInputEnded(p, what, e);
             }
-            check(p, "writing " + push.size() + " files to the server");
+            check(p, what);
         }
 
         @Override
@@ -240,10 +243,13 @@ final class RemoteFolder {
         RemoteProcess p = start("mkdir -p " + q(dir) + " && cd " + q(dir)
                 + " && tar -x -f - -p --no-same-owner --overwrite --warning=no-unknown-keyword --warning=no-timestamp");
         try (p) {
+            String what = "writing " + paths.size() + " files to the server";
             try (OutputStream in = p.stdin()) {
                 TarFiles.write(root, paths, in, written);
+            } catch (IOException e) {
+                throw whyInputEnded(p, what, e);
             }
-            check(p, "writing " + paths.size() + " files to the server");
+            check(p, what);
         }
     }
 
@@ -335,6 +341,17 @@ final class RemoteFolder {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted", e);
         }
+    }
+
+    /**
+     * A command's input refused (its channel closed under the writer): the command's own end says why (tar's message,
+     * its exit status), which the bare write error does not.
+     */
+    private static IOException whyInputEnded(RemoteProcess p, String what, IOException writeError) {
+        Optional<Integer> status = p.waitFor(Duration.ofSeconds(5));
+        String err = p.stderr().strip();
+        String end = status.map(s -> "exit " + s).orElse("no exit status: the session or the channel ended");
+        return new IOException(what + " stopped (" + end + (err.isEmpty() ? "" : ": " + err) + "; " + writeError.getMessage() + ")", writeError);
     }
 
     private static void check(RemoteProcess p, String what) throws IOException {

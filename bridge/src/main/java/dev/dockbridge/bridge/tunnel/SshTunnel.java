@@ -22,6 +22,7 @@ import org.apache.sshd.client.config.hosts.HostConfigEntryResolver;
 import org.apache.sshd.client.channel.AbstractClientChannel;
 import org.apache.sshd.client.channel.ChannelExec;
 import org.apache.sshd.client.channel.ClientChannelEvent;
+import org.apache.sshd.client.future.OpenFuture;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.AttributeRepository.AttributeKey;
 import org.apache.sshd.common.cipher.BuiltinCiphers;
@@ -482,7 +483,7 @@ public final class SshTunnel implements Tunnel {
             exec.setOut(bounded);
             exec.setErr(bounded);
             exec.setIn(new ByteArrayInputStream(stdin == null ? new byte[0] : stdin));
-            exec.open().verify(target.connectTimeout());
+            awaitOpen(exec);
             Set<ClientChannelEvent> events = exec.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), timeout);
             Integer status = events.contains(ClientChannelEvent.EXIT_STATUS) || events.contains(ClientChannelEvent.CLOSED) ? exec.getExitStatus() : null;
             synchronized (output) {
@@ -497,9 +498,8 @@ public final class SshTunnel implements Tunnel {
         ByteArrayOutputStream errors = new ByteArrayOutputStream();
         exec.setErr(new BoundedOutput(errors, COMMAND_OUTPUT_LIMIT));
         try {
-            exec.open().verify(target.connectTimeout());
+            awaitOpen(exec);
         } catch (IOException | RuntimeException e) {
-            exec.close(true);
             throw new IOException("cannot start a command on " + target.host() + " (" + rootMessage(e) + ")", e);
         }
         return new RemoteProcess() {
@@ -562,7 +562,7 @@ public final class SshTunnel implements Tunnel {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             probe.setOut(out);
             probe.setErr(OutputStream.nullOutputStream());
-            probe.open().verify(target.connectTimeout());
+            awaitOpen(probe);
             probe.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), target.connectTimeout());
             return out.toString(StandardCharsets.UTF_8).strip().equals("socket");
         } catch (IOException e) {
@@ -578,11 +578,38 @@ public final class SshTunnel implements Tunnel {
     private void open(ClientSession s, AbstractClientChannel channel) throws IOException {
         try {
             s.getService(ConnectionService.class).registerChannel(channel);
-            channel.open().verify(target.connectTimeout());
         } catch (IOException | RuntimeException e) {
             channel.close(true);
             throw e;
         }
+        awaitOpen(channel);
+    }
+
+    /**
+     * Waits for the server to confirm a registered channel, at most the connect timeout; on failure the channel
+     * is closed. Until the server answers, the channel has no number there to close: one given up on (a timeout,
+     * an interrupted caller) and dropped here at once stays open on the server until the connection ends, and a
+     * session channel holds one of the ten slots sshd's MaxSessions allows. So a late answer is closed properly.
+     */
+    private void awaitOpen(AbstractClientChannel channel) throws IOException {
+        OpenFuture opening;
+        try {
+            opening = channel.open();
+        } catch (IOException | RuntimeException e) {
+            channel.close(true);
+            throw e;
+        }
+        boolean answered = opening.awaitUninterruptibly(target.connectTimeout().toMillis());
+        if (opening.isOpened()) {
+            return;
+        }
+        if (!answered) {
+            opening.addListener(late -> channel.close(!late.isOpened()));
+            throw new IOException("no answer to a channel open within " + target.connectTimeout().toSeconds() + " s");
+        }
+        channel.close(true);
+        Throwable cause = opening.getException();
+        throw new IOException(cause == null ? "channel open failed" : rootMessage(cause), cause);
     }
 
     static String rootMessage(Throwable e) {
