@@ -1,5 +1,6 @@
 package dev.dockbridge.bridge.mounts;
 
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -40,7 +41,10 @@ final class TarFiles {
      * @return the entries as written, by path
      */
     static void write(Path root, List<String> paths, OutputStream out, BiConsumer<String, MountEntry> written) throws IOException {
-        TarArchiveOutputStream tar = new TarArchiveOutputStream(out, 64 * 1024);
+        // Nothing after the end-of-archive blocks: GNU tar exits on them, the server closes the channel, and padding
+        // written after that (a tar record is 10 KiB by default) fails as a write to a closed channel.
+        BufferedOutputStream buffered = new BufferedOutputStream(out, 64 * 1024);
+        TarArchiveOutputStream tar = new TarArchiveOutputStream(buffered, TarConstants.DEFAULT_RCDSIZE);
         tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
         tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
         tar.setAddPaxHeadersForNonAsciiNames(true);
@@ -82,6 +86,7 @@ final class TarFiles {
         }
         tar.finish();
         tar.flush();
+        buffered.flush();
     }
 
     /**
