@@ -16,6 +16,8 @@ bash scripts/install-deps.sh python3 >/dev/null
 [ -f e2e/target/classpath.txt ] && [ -x cli/target/dockbridge/dockbridge/bin/dockbridge ] || ./mvnw -q -B -ntp -DskipTests install
 
 . scripts/testbed.sh
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 dir=/tmp/dbmounts
 on_exit="testbed dbmnt down $dir"
 testbed dbmnt down "$dir" >/dev/null 2>&1 || true
@@ -26,24 +28,9 @@ remote_sock=$dir/h1/docker.sock
 relay_port=22221
 local=$dir/local   # the test bed hides it from the host: only DockBridge's copy brings it there
 
-mkdir -p "$dir/ctx" && cp /bin/busybox "$dir/ctx/busybox"
-printf 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox","--install","-s","/bin"]\n' >"$dir/ctx/Dockerfile"
-DOCKER_HOST=unix://$remote_sock DOCKER_BUILDKIT=0 docker build -q -t mnt-busybox "$dir/ctx" >/dev/null
-
-key=$(awk '{print $1" "$2}' "$dir/h1/ssh_host_ed25519_key.pub")
-printf '[127.0.0.1]:%s %s\n' "$relay_port" "$key" >>"$dir/known_hosts"
-cat >"$dir/mounts.yaml" <<YML
-provider: ssh
-ssh:
-  host: 127.0.0.1
-  port: $relay_port
-  identity_file: $dir/client_ed25519
-  known_hosts: $dir/known_hosts
-remote:
-  docker_socket: $remote_sock
-mounts:
-  roots: [$local]
-YML
+busybox_image mnt-busybox
+relay_config "$dir/mounts.yaml" "mounts:
+  roots: [$local]"
 python3 bench/delay-relay.py "$relay_port" "$host" 22 "$(python3 -c "print($rtt / 2)")" &
 track $!
 for _ in $(seq 50); do ss -Hltn "sport = :$relay_port" | grep -q . && break; sleep 0.1; done

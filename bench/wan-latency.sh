@@ -15,6 +15,8 @@ bash scripts/install-deps.sh hyperfine openssh-client python3 docker-compose >/d
 [ -f e2e/target/classpath.txt ] && [ -x cli/target/dockbridge/dockbridge/bin/dockbridge ] || ./mvnw -q -B -ntp -DskipTests install
 
 . scripts/testbed.sh
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 dir=/tmp/dbwan
 on_exit="testbed dbwan down $dir"
 testbed dbwan down "$dir" >/dev/null 2>&1 || true
@@ -24,9 +26,7 @@ remote_sock=$dir/h1/docker.sock
 relay_port=22220
 
 # the engine's image and a long-running container, made on the engine directly (not part of any timing)
-mkdir -p "$dir/ctx" && cp /bin/busybox "$dir/ctx/busybox"
-printf 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox","--install","-s","/bin"]\n' >"$dir/ctx/Dockerfile"
-DOCKER_HOST=unix://$remote_sock DOCKER_BUILDKIT=0 docker build -q -t wan-busybox "$dir/ctx" >/dev/null
+busybox_image wan-busybox
 DOCKER_HOST=unix://$remote_sock docker run -d --name wan-ctr wan-busybox sleep 3600 >/dev/null
 mkdir -p "$dir/build" && printf 'FROM wan-busybox\nCOPY hello.txt /hello.txt\n' >"$dir/build/Dockerfile"
 head -c 65536 /dev/urandom | base64 >"$dir/build/hello.txt"
@@ -39,8 +39,6 @@ services:
   c: { image: wan-busybox, command: sleep 3600 }
 YML
 
-key=$(awk '{print $1" "$2}' "$dir/h1/ssh_host_ed25519_key.pub")
-printf '[127.0.0.1]:%s %s\n' "$relay_port" "$key" >>"$dir/known_hosts"
 cat >"$dir/ssh_config" <<CFG
 Host wan
   HostName 127.0.0.1
@@ -53,16 +51,7 @@ CFG
 mkdir -p "$dir/bin"
 printf '#!/bin/sh\nexec /usr/bin/ssh -F %s "$@"\n' "$dir/ssh_config" >"$dir/bin/ssh"
 chmod +x "$dir/bin/ssh"
-cat >"$dir/wan.yaml" <<YML
-provider: ssh
-ssh:
-  host: 127.0.0.1
-  port: $relay_port
-  identity_file: $dir/client_ed25519
-  known_hosts: $dir/known_hosts
-remote:
-  docker_socket: $remote_sock
-YML
+relay_config "$dir/wan.yaml"
 export DOCKER_CONFIG=$dir/docker-config
 mkdir -p "$DOCKER_CONFIG"
 

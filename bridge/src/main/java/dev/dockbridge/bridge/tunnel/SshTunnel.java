@@ -1,6 +1,5 @@
 package dev.dockbridge.bridge.tunnel;
 
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -11,7 +10,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
@@ -56,6 +57,10 @@ public final class SshTunnel implements Tunnel {
     private static final Logger log = LoggerFactory.getLogger(SshTunnel.class);
     private static final AttributeKey<String> HOST_KEY_REFUSAL = new AttributeKey<>();
     private static final Duration FRESH_ATTEMPT_AFTER = Duration.ofSeconds(2);
+    /** Channels to a socket kept open ahead of need: a docker command's connections rarely come more than two at once. */
+    private static final int SPARES = 2;
+    /** Spares go once no connection took one for this long (an IDE's poll every few seconds keeps them). */
+    private static final Duration SPARES_IDLE = Duration.ofMinutes(2);
 
     private final Clock clock;
 
@@ -77,6 +82,7 @@ public final class SshTunnel implements Tunnel {
                 return t;
             });
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+    private final Map<String, SpareChannels> spares = new ConcurrentHashMap<>();
 
     public SshTunnel(SshTarget target, Clock clock) {
         this.target = target;
@@ -118,6 +124,21 @@ public final class SshTunnel implements Tunnel {
             }
         });
         client.start();
+        reconnector.scheduleWithFixedDelay(this::expireSpares, 10, 10, TimeUnit.SECONDS);
+    }
+
+    private void expireSpares() {
+        try {
+            spares.values().forEach(SpareChannels::expire);
+        } catch (RuntimeException e) {
+            log.warn("ssh session to {}: closing idle spare channels failed: {}", target.address(), e.toString()); // the next round runs
+        }
+    }
+
+    /** Channels to {@code path} open and waiting for a connection (see {@link SpareChannels}). */
+    public int spareChannels(String path) {
+        SpareChannels s = spares.get(path);
+        return s == null ? 0 : s.available();
     }
 
     @Override
@@ -371,6 +392,10 @@ public final class SshTunnel implements Tunnel {
     public RemoteStream openUnixSocket(String path) throws TunnelException {
         ClientSession s = session();
         if (!streamLocalRefused) {
+            StreamLocalChannel spare = spares.computeIfAbsent(path, p -> new SpareChannels(p, SPARES, SPARES_IDLE, clock)).take(s);
+            if (spare != null) {
+                return new ChannelRemoteStream(spare);
+            }
             StreamLocalChannel channel = new StreamLocalChannel(path);
             try {
                 open(s, channel);
@@ -482,8 +507,17 @@ public final class SshTunnel implements Tunnel {
             OutputStream bounded = new BoundedOutput(output, COMMAND_OUTPUT_LIMIT);
             exec.setOut(bounded);
             exec.setErr(bounded);
-            exec.setIn(new ByteArrayInputStream(stdin == null ? new byte[0] : stdin));
             awaitOpen(exec);
+            // The input is written here, not by sshd-core's pump thread: that thread could send its EOF after the
+            // channel's close (a command that exits without reading), and OpenSSH ends the whole session for that
+            // ("ieof packet referred to nonexistent channel"), with every docker connection on it.
+            try (OutputStream in = exec.getInvertedIn()) {
+                if (stdin != null && stdin.length > 0) {
+                    in.write(stdin);
+                }
+            } catch (IOException e) {
+                // the command ended before reading all of it: its exit status tells what happened
+            }
             Set<ClientChannelEvent> events = exec.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), timeout);
             Integer status = events.contains(ClientChannelEvent.EXIT_STATUS) || events.contains(ClientChannelEvent.CLOSED) ? exec.getExitStatus() : null;
             synchronized (output) {
@@ -633,6 +667,7 @@ public final class SshTunnel implements Tunnel {
             session = null;
         }
         reconnector.shutdownNow();
+        spares.values().forEach(SpareChannels::close);
         if (s != null) {
             s.close(true);
         }
