@@ -1,12 +1,10 @@
 package dev.dockbridge.bridge.mounts;
 
-import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
-import java.util.function.Supplier;
 
 import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.ContainerMount;
@@ -19,7 +17,7 @@ import dev.dockbridge.bridge.host.HostState;
  * The bind sources of every container on the ready server, running or not (a stopped one may start again), read
  * through the daemon's own private socket: never brings a server up, never counts as use. Owns its client.
  */
-public final class ContainerBindSources implements Supplier<Set<String>>, Closeable {
+public final class ContainerBindSources implements BindSources {
     private final HostLifecycle lifecycle;
     private final RemoteDockerClient docker;
 
@@ -28,6 +26,7 @@ public final class ContainerBindSources implements Supplier<Set<String>>, Closea
         this.docker = new RemoteDockerClient(lifecycle, privateSocket, 2, Duration.ofSeconds(30));
     }
 
+    @Override
     public void start() throws IOException {
         docker.start();
     }

@@ -37,7 +37,7 @@ public final class MountedFolders implements Closeable {
 
     private final MountSettings settings;
     private final FolderSync.Server server;
-    private final ContainerBindSources sourcesInUse;
+    private final BindSources sourcesInUse;
     private final Clock clock;
     private final PathFilter ignore;
     private final Map<String, Entry> syncs = new ConcurrentHashMap<>();
@@ -50,7 +50,7 @@ public final class MountedFolders implements Closeable {
     }
 
     /** @param sourcesInUse the bind sources of every container on the ready server (null if none is ready); may throw */
-    public MountedFolders(MountSettings settings, FolderSync.Server server, ContainerBindSources sourcesInUse, Clock clock) {
+    public MountedFolders(MountSettings settings, FolderSync.Server server, BindSources sourcesInUse, Clock clock) {
         this.settings = settings;
         this.server = server;
         this.sourcesInUse = sourcesInUse;
