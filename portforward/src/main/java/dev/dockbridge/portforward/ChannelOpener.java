@@ -17,8 +17,11 @@ public interface ChannelOpener {
 
     /** The local side's view of one remote connection. Thread-safe. */
     interface RemoteEnd {
-        /** Sends bytes (the array is not reused by the caller); completes when the transport took them. */
-        CompletableFuture<Void> write(byte[] data);
+        /**
+         * Sends {@code length} bytes of {@code array} from {@code offset}; completes when the transport took them.
+         * The caller leaves those bytes unchanged until then (a forward passes its pooled read buffer, not a copy).
+         */
+        CompletableFuture<Void> write(byte[] array, int offset, int length);
 
         /**
          * Half-close: the remote endpoint sees EOF (after every byte written before), and may still answer.
@@ -31,8 +34,11 @@ public interface ChannelOpener {
 
     /** Receives one remote connection's bytes. */
     interface RemoteSink {
-        /** Bytes from the remote endpoint; call {@code delivered} once they are written locally (flow control). */
-        void onData(byte[] data, Runnable delivered);
+        /**
+         * Bytes from the remote endpoint, valid only during the call (the transport reuses its buffer): the sink
+         * copies what it keeps. It calls {@code delivered} once they are written locally (flow control).
+         */
+        void onData(byte[] array, int offset, int length, Runnable delivered);
 
         /** The remote endpoint will send no more (half-close). */
         void onEof();

@@ -74,8 +74,8 @@ final class ForwardTarget {
         }
 
         @Override
-        public void onData(byte[] data, Runnable delivered) {
-            delegate.onData(data, delivered);
+        public void onData(byte[] array, int offset, int length, Runnable delivered) {
+            delegate.onData(array, offset, length, delivered);
         }
 
         @Override

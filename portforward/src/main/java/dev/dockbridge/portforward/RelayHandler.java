@@ -22,13 +22,14 @@ import java.util.concurrent.CompletionException;
 final class RelayHandler extends ChannelInboundHandlerAdapter implements ChannelOpener.RemoteSink {
     private static final Logger log = LoggerFactory.getLogger(RelayHandler.class);
 
+    /** Local bytes handed to the remote side but not yet taken by it: the bound on buffering per connection. */
+    private static final int MAX_IN_FLIGHT = 512 * 1024;
+
     private final ForwardTarget target;
     private final ChannelOpener opener;
     private final ForwardStats stats;
     private Channel channel;
     private volatile ChannelOpener.RemoteEnd remote;
-    /** Local bytes handed to the remote side but not yet taken by it: the bound on buffering per connection. */
-    private static final int MAX_IN_FLIGHT = 512 * 1024;
 
     private int inFlight; // event loop only
     private boolean localEof; // event loop only
@@ -63,17 +64,20 @@ final class RelayHandler extends ChannelInboundHandlerAdapter implements Channel
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         ByteBuf buf = (ByteBuf) msg;
-        byte[] data;
-        try {
-            data = new byte[buf.readableBytes()];
-            buf.readBytes(data);
-        } finally {
+        if (!buf.hasArray()) { // Netty reads into direct memory; SSH packets are built from arrays: one copy, pooled
+            ByteBuf heap = ctx.alloc().heapBuffer(buf.readableBytes());
+            heap.writeBytes(buf);
             buf.release();
+            buf = heap;
         }
-        stats.in(data.length);
-        inFlight += data.length;
-        remote.write(data).whenComplete((ok, error) -> ctx.executor().execute(() -> {
-            inFlight -= data.length;
+        int length = buf.readableBytes();
+        ByteBuf sent = buf;
+        stats.in(length);
+        inFlight += length;
+        // the pooled buffer itself goes to the transport and back to the pool once taken: no copy, no garbage
+        remote.write(sent.array(), sent.arrayOffset() + sent.readerIndex(), length).whenComplete((ok, error) -> ctx.executor().execute(() -> {
+            sent.release();
+            inFlight -= length;
             if (error != null) {
                 ctx.close();
             } else if (inFlight < MAX_IN_FLIGHT) {
@@ -125,9 +129,11 @@ final class RelayHandler extends ChannelInboundHandlerAdapter implements Channel
     // ---- RemoteSink: called from the opener's threads
 
     @Override
-    public void onData(byte[] data, Runnable delivered) {
-        stats.out(data.length);
-        channel.writeAndFlush(Unpooled.wrappedBuffer(data)).addListener((ChannelFutureListener) f -> {
+    public void onData(byte[] array, int offset, int length, Runnable delivered) {
+        stats.out(length);
+        // one copy, into pooled direct memory the socket writes from without the JDK's own copy
+        ByteBuf copy = channel.alloc().directBuffer(length).writeBytes(array, offset, length);
+        channel.writeAndFlush(copy).addListener((ChannelFutureListener) f -> {
             if (f.isSuccess()) {
                 delivered.run();
             } else {

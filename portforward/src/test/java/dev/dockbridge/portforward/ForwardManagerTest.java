@@ -12,7 +12,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.locks.LockSupport;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -103,6 +107,30 @@ class ForwardManagerTest {
         assertThat(exchange(local, payload)).hasSize(payload.length() + 4).startsWith("got:xxx");
     }
 
+    /**
+     * The relay hands its pooled read buffer itself to the transport, which (like sshd-core) reads it only later:
+     * the buffer must stay untouched until the write completes. Remote bytes come in a buffer the opener reuses
+     * at once: the relay must copy them. Random text, so a reused buffer would show as changed bytes.
+     */
+    @Test
+    void bytesSurviveATransportThatReadsLateAndOneThatReusesItsBuffer() throws Exception {
+        ExecutorService transport = Executors.newSingleThreadExecutor();
+        ForwardManager late = new ForwardManager(new LateWritingOpener(new LoopbackOpener(), transport), List.of("127.0.0.1"), Clock.systemUTC());
+        try {
+            late.apply(List.of(new ForwardSpec("web", "tcp", "127.0.0.1", echo.getLocalPort())));
+            int local = late.snapshot().get(0).localPort();
+            Random random = new Random(42);
+            StringBuilder payload = new StringBuilder();
+            for (int i = 0; i < 2 * 1024 * 1024; i++) {
+                payload.append((char) ('a' + random.nextInt(26)));
+            }
+            assertThat(exchange(local, payload.toString())).isEqualTo("got:" + payload);
+        } finally {
+            late.close();
+            transport.shutdownNow();
+        }
+    }
+
     @Test
     void udpIsListedButNotForwardedAndRemovalClosesTheListener() throws IOException {
         int port = freePort();
@@ -178,6 +206,40 @@ class ForwardManagerTest {
         }
     }
 
+    /** Takes each write at once but sends it from another thread a moment later, in order, as SSH does. */
+    private static final class LateWritingOpener implements ChannelOpener {
+        private final ChannelOpener inner;
+        private final ExecutorService transport;
+
+        LateWritingOpener(ChannelOpener inner, ExecutorService transport) {
+            this.inner = inner;
+            this.transport = transport;
+        }
+
+        @Override
+        public CompletableFuture<RemoteEnd> open(String host, int port, RemoteSink sink) {
+            return inner.open(host, port, sink).thenApply(end -> new RemoteEnd() {
+                @Override
+                public CompletableFuture<Void> write(byte[] array, int offset, int length) {
+                    return CompletableFuture.runAsync(() -> {
+                        LockSupport.parkNanos(200_000);
+                        end.write(array, offset, length).join();
+                    }, transport);
+                }
+
+                @Override
+                public CompletableFuture<Void> shutdownOutput() {
+                    return CompletableFuture.runAsync(() -> end.shutdownOutput().join(), transport);
+                }
+
+                @Override
+                public void close() {
+                    transport.execute(end::close);
+                }
+            });
+        }
+    }
+
     private static final class LoopbackOpener implements ChannelOpener {
         @Override
         public CompletableFuture<RemoteEnd> open(String host, int port, RemoteSink sink) {
@@ -189,7 +251,7 @@ class ForwardManagerTest {
                             byte[] buffer = new byte[8192];
                             int n;
                             while ((n = in.read(buffer)) > 0) {
-                                sink.onData(Arrays.copyOf(buffer, n), () -> { });
+                                sink.onData(buffer, 0, n, () -> { });
                             }
                             sink.onEof();
                         } catch (IOException e) {
@@ -201,9 +263,9 @@ class ForwardManagerTest {
                     OutputStream out = socket.getOutputStream();
                     return new RemoteEnd() {
                         @Override
-                        public CompletableFuture<Void> write(byte[] data) {
+                        public CompletableFuture<Void> write(byte[] array, int offset, int length) {
                             try {
-                                out.write(data);
+                                out.write(array, offset, length);
                                 return CompletableFuture.completedFuture(null);
                             } catch (IOException e) {
                                 return CompletableFuture.failedFuture(e);

@@ -22,6 +22,7 @@ import java.util.function.Predicate;
 
 import dev.dockbridge.bridge.tunnel.RemoteProcess;
 import dev.dockbridge.bridge.tunnel.Tunnel;
+import dev.dockbridge.bridge.tunnel.TunnelException;
 
 /**
  * The server's copy of one folder, reached by commands on the daemon's session: GNU find, sort, comm and tar, which
@@ -54,7 +55,8 @@ final class RemoteFolder {
             try {
                 return tunnel.start(command);
             } catch (IOException e) {
-                if (!String.valueOf(e.getMessage()).contains("open failed") || System.nanoTime() > deadline) {
+                boolean refused = e instanceof TunnelException t && t.kind() == TunnelException.Kind.CHANNEL_REFUSED;
+                if (!refused || System.nanoTime() > deadline) {
                     throw e;
                 }
                 try {
@@ -195,7 +197,6 @@ final class RemoteFolder {
         }
 
         Map<String, MountEntry> stat(Collection<String> paths) throws IOException {
-            OutputStream in = p.stdin();
             StringBuilder names = new StringBuilder();
             paths.forEach(path -> names.append("./").append(path).append('\n'));
             names.append(".\n");

@@ -465,24 +465,20 @@ public final class SshTunnel implements Tunnel {
         try {
             s.getService(ConnectionService.class).registerChannel(channel);
             channel.open().addListener(f -> {
-                if (f.isOpened()) {
-                    opened.complete(channel);
-                } else {
+                if (!f.isOpened()) {
                     channel.close(true);
                     opened.completeExceptionally(new TunnelException(TunnelException.Kind.CHANNEL_REFUSED, "cannot connect to "
                             + host + ":" + port + " on " + target.host() + " (" + rootMessage(f.getException()) + ")", f.getException()));
+                } else if (!opened.complete(channel)) {
+                    channel.close(false); // confirmed after the timeout gave up on it: closed on the server as well
                 }
             });
         } catch (IOException | RuntimeException e) {
             channel.close(true);
             opened.completeExceptionally(e);
         }
-        return opened.orTimeout(target.connectTimeout().toMillis(), TimeUnit.MILLISECONDS)
-                .whenComplete((end, error) -> {
-                    if (error != null) {
-                        channel.close(true);
-                    }
-                });
+        // a timeout leaves the channel to its late answer (above): dropped here, the server would keep it open
+        return opened.orTimeout(target.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** sshd-core wraps the server's open failure; it is the only failure that says the server said no. */
@@ -534,7 +530,9 @@ public final class SshTunnel implements Tunnel {
         try {
             awaitOpen(exec);
         } catch (IOException | RuntimeException e) {
-            throw new IOException("cannot start a command on " + target.host() + " (" + rootMessage(e) + ")", e);
+            String message = "cannot start a command on " + target.host() + " (" + rootMessage(e) + ")";
+            // refused: the server said no (OpenSSH's MaxSessions while a slot is still held), unlike a lost session
+            throw openRefused(e) ? new TunnelException(TunnelException.Kind.CHANNEL_REFUSED, message, e) : new IOException(message, e);
         }
         return new RemoteProcess() {
             @Override
