@@ -31,6 +31,7 @@ import org.apache.sshd.common.channel.exception.SshChannelOpenException;
 import org.apache.sshd.common.session.ConnectionService;
 import org.apache.sshd.common.session.Session;
 import org.apache.sshd.common.session.SessionListener;
+import org.apache.sshd.common.kex.KexProposalOption;
 import org.apache.sshd.core.CoreModuleProperties;
 import org.slf4j.Logger;
 
@@ -42,6 +43,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -83,6 +85,7 @@ public final class SshTunnel implements Tunnel {
             });
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private final Map<String, SpareChannels> spares = new ConcurrentHashMap<>();
+    private final AtomicBoolean cipherWarmed = new AtomicBoolean();
 
     public SshTunnel(SshTarget target, Clock clock) {
         this.target = target;
@@ -317,6 +320,9 @@ public final class SshTunnel implements Tunnel {
         log.info("ssh session open to {} in {} ms (host key {})", target.address(),
                 (System.nanoTime() - started) / 1_000_000, KnownHostsTrust.describe(s.getServerKey()));
         s.addCloseFutureListener(f -> onSessionClosed(s));
+        if (cipherWarmed.compareAndSet(false, true)) {
+            CipherWarmup.start(s.getNegotiatedKexParameter(KexProposalOption.C2SENC)); // what we send: uploads
+        }
         return s;
     }
 
