@@ -2,7 +2,7 @@
 # Installs what the build and the local test bed need on Debian/Ubuntu. Run as root; safe to re-run.
 set -euo pipefail
 
-packages=(docker.io docker-compose openssh-server openssh-client busybox-static iproute2 util-linux procps curl ca-certificates inotify-tools)
+packages=(docker.io docker-compose openssh-server openssh-client busybox-static iproute2 iptables util-linux procps curl ca-certificates inotify-tools)
 command -v javac >/dev/null 2>&1 || packages+=(openjdk-17-jdk-headless)
 for optional in "$@"; do packages+=("$optional"); done
 

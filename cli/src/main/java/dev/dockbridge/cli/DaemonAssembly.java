@@ -7,6 +7,7 @@ import java.security.KeyPair;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HexFormat;
 
 import java.util.EnumSet;
@@ -45,6 +46,7 @@ import dev.dockbridge.bridge.host.ProfileKeys;
 import dev.dockbridge.bridge.host.ProvisionedHost;
 import dev.dockbridge.bridge.idle.ActivityTracker;
 import dev.dockbridge.bridge.idle.CostBook;
+import dev.dockbridge.bridge.idle.CostSettlement;
 import dev.dockbridge.bridge.idle.IdlePolicy;
 import dev.dockbridge.bridge.idle.ContainerWork;
 import dev.dockbridge.bridge.idle.IdleReaper;
@@ -102,6 +104,9 @@ public final class DaemonAssembly {
     public BridgeDaemon build(DaemonLock lock) {
         CostBook costs = costBook();
         HostLifecycle lifecycle = lifecycle(costs);
+        if (lifecycle.disposable()) {
+            settle(costs, lifecycle.provider());
+        }
         Path socket = dockerSocket(ctx, profile, config);
         ActivityTracker activity = new ActivityTracker(clock);
         var local = config.local();
@@ -267,8 +272,23 @@ public final class DaemonAssembly {
             public void deleted(ProvisionedHost host) {
                 costs.deleted(host.id());
             }
+
+            @Override
+            public void gone(ProvisionedHost host, Optional<Instant> deletedAt) {
+                costs.deleted(host.id(), deletedAt.orElseGet(clock::instant));
+            }
         });
         return lifecycle;
+    }
+
+    /** Servers deleted while no daemon ran (their guard, the Cloud Console) stop counting in the cost book. */
+    private void settle(CostBook costs, HostProvider provider) {
+        try {
+            new CostSettlement(costs, provider, profile.name(), clock).settle();
+        } catch (IOException | RuntimeException e) {
+            LoggerFactory.getLogger(DaemonAssembly.class).warn("profile {}: cannot check which servers of the cost book still exist "
+                    + "(the next start tries again): {}", profile.name(), e.getMessage());
+        }
     }
 
     /**

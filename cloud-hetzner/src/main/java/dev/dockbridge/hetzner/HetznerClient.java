@@ -211,6 +211,11 @@ public final class HetznerClient {
         }
     }
 
+    /** Replaces the key's labels (the API replaces the whole set). */
+    public SshKey updateSshKeyLabels(long id, Map<String, String> labels) throws IOException {
+        return read(transport.put(transport.url("ssh_keys/" + id).build(), Map.of("labels", labels)).path("ssh_key"), SshKey.class);
+    }
+
     // ---- firewalls
 
     public List<Firewall> listFirewalls(String labelSelector) throws IOException {

@@ -229,6 +229,18 @@ class HetznerClientTest {
     }
 
     @Test
+    void sshKeyLabelsAreReplacedWithAPut() throws Exception {
+        server.enqueue(json(200, "{\"ssh_key\":{\"id\":5,\"name\":\"k\",\"fingerprint\":\"aa:bb\",\"public_key\":\"ssh-ed25519 AAAA\","
+                + "\"labels\":{\"managed-by\":\"dockbridge\"}}}"));
+
+        assertThat(client.updateSshKeyLabels(5, Map.of("managed-by", "dockbridge")).labels()).containsEntry("managed-by", "dockbridge");
+        RecordedRequest put = server.takeRequest();
+        assertThat(put.getMethod()).isEqualTo("PUT");
+        assertThat(put.getUrl().encodedPath()).endsWith("/ssh_keys/5");
+        assertThat(put.getBody().utf8()).isEqualTo("{\"labels\":{\"managed-by\":\"dockbridge\"}}");
+    }
+
+    @Test
     void firewallsServerTypesAndImages() throws Exception {
         server.enqueue(json(201, "{\"firewall\":{\"id\":77,\"name\":\"fw\",\"labels\":{},\"rules\":[{\"direction\":\"in\",\"protocol\":\"tcp\","
                 + "\"port\":\"22\",\"source_ips\":[\"0.0.0.0/0\"],\"destination_ips\":[],\"description\":null}]},\"actions\":[]}"));

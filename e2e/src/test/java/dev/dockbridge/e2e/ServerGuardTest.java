@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -22,6 +23,7 @@ import dev.dockbridge.e2e.hetzner.HetznerSimulator;
 import dev.dockbridge.e2e.testbed.BusyboxImage;
 import dev.dockbridge.e2e.testbed.Cmd;
 import dev.dockbridge.e2e.testbed.TestBed;
+import dev.dockbridge.e2e.testbed.TestHost;
 
 /**
  * Issue 11 items 4 and 5: a server with nobody there deletes itself (its guard, through the simulator's API), unless a
@@ -68,8 +70,73 @@ class ServerGuardTest {
                 Thread.sleep(1000);
             }
             await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(1)).until(() -> sim.servers().isEmpty());
+            long deletedAt = System.currentTimeMillis() / 1000;
             assertThat(sim.serverDeletes()).isEqualTo(1);
+            String serverId = String.valueOf(sim.calls().stream().filter(c -> c.startsWith("DELETE /servers/")).findFirst().orElseThrow()
+                    .replaceAll("\\D", ""));
+            JsonNode labels = sim.sshKeys().get(0).path("labels");
+            assertThat(labels.path("dockbridge/deleted-" + serverId).asLong()).as("the guard recorded its deletion on the key: %s", labels)
+                    .isBetween(deletedAt - 15, deletedAt);
+            assertThat(labels.path("managed-by").asText()).as("the key's own labels stay").isEqualTo("dockbridge");
+            assertThat(openCost(home, serverId)).as("no daemon ran: the entry is still open").isTrue();
+
+            // the next start learns when the server went and closes its cost there, not at the start's time
+            Thread.sleep(3000);
+            try (DockBridgeProcess again = DockBridgeProcess.start(home, config, sim.clientEnv())) {
+                JsonNode entry = costs(home).path("servers").path(serverId);
+                assertThat(entry.path("deleted").asText()).as("%s", entry).isEqualTo(Instant.ofEpochSecond(labels.path("dockbridge/deleted-"
+                        + serverId).asLong()).toString());
+                assertThat(sim.sshKeys().get(0).path("labels").has("dockbridge/deleted-" + serverId)).as("the mark is taken in").isFalse();
+                assertThat(again.log()).contains("deleted itself at");
+                assertThat(DockBridgeProcess.run(home, sim.clientEnv(), Duration.ofSeconds(30), "list").stdout()).doesNotContain("maybe");
+            }
         }
+    }
+
+    @Test
+    void aLaptopWhoseNetworkWentAwayFindsTheServerDeletedItselfAndTheNextRunBringsOneBack(TestBed bed) throws Exception {
+        Path work = Files.createTempDirectory("dbe2e-guard-cut");
+        Path home = work.resolve("home");
+        Path config = Files.writeString(work.resolve("config.yaml"),
+                "provider: hetzner\nidle:\n  timeout: 30m\n  billing_aware: false\n  unattended_timeout: 30s\n");
+        try (HetznerSimulator sim = new HetznerSimulator(TOKEN, List.of(bed.host(3), bed.host(4)));
+             DockBridgeProcess daemon = DockBridgeProcess.start(home, config, sim.clientEnv())) {
+            DockerCli docker = new DockerCli(daemon.socket(), work.resolve("docker-config"));
+            Path context = BusyboxImage.context(work.resolve("context"));
+            docker.ok("build", "-t", IMAGE, context.toString());
+            await().atMost(Duration.ofSeconds(40)).until(() -> daemon.log().contains("guard installed on"));
+            String ip = sim.servers().get(0).path("public_net").path("ipv4").path("ip").asText();
+            String serverId = sim.servers().get(0).path("id").asText();
+            TestHost server = ip.equals(bed.host(3).address()) ? bed.host(3) : bed.host(4);
+            server.blockSsh(true); // the laptop's packets no longer arrive; the server still reaches the API
+            boolean blocked = true;
+            try {
+                await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(1)).until(() -> sim.servers().isEmpty());
+                assertThat(sim.serverDeletes()).as("the guard's DELETE, the daemon deletes nothing").isEqualTo(1);
+                await().atMost(Duration.ofSeconds(90)).until(() -> daemon.log().contains("deleted itself at"));
+                JsonNode entry = costs(home).path("servers").path(serverId);
+                assertThat(entry.path("deleted").asText()).as("closed at the guard's time: %s", entry).isEqualTo(
+                        Instant.ofEpochSecond(sim.sshKeys().get(0).path("labels").path("dockbridge/deleted-" + serverId).asLong()).toString());
+                server.blockSsh(false); // the network is back
+                blocked = false;
+                docker.ok("build", "-t", IMAGE, context.toString()); // a new server: without a data volume it has no images
+                assertThat(docker.ok("run", "--rm", IMAGE, "echo", "ok").strip()).isEqualTo("ok");
+                assertThat(sim.servers()).hasSize(1);
+            } finally {
+                if (blocked) {
+                    server.blockSsh(false);
+                }
+            }
+        }
+    }
+
+    private static JsonNode costs(Path home) throws Exception {
+        return new ObjectMapper().readTree(home.resolve("default/costs.json").toFile());
+    }
+
+    private static boolean openCost(Path home, String serverId) throws Exception {
+        JsonNode entry = costs(home).path("servers").path(serverId);
+        return !entry.isMissingNode() && entry.path("deleted").isNull();
     }
 
     @Test

@@ -129,6 +129,11 @@ public final class HostLifecycle implements Closeable {
 
         void deleted(ProvisionedHost host);
 
+        /** The host turned out to be gone, deleted outside this daemon: by its own guard at {@code deletedAt}, if it said. */
+        default void gone(ProvisionedHost host, Optional<Instant> deletedAt) {
+            deleted(host);
+        }
+
         /** Every change of state, in order (for tests and debugging). */
         default void transition(HostState from, HostState to) {
         }
@@ -867,8 +872,13 @@ public final class HostLifecycle implements Closeable {
         host = null;
         epoch++;
         t.close();
-        log.warn("server {} ({}) no longer exists (deleted outside DockBridge?); the next docker command creates a new one", h.name(), h.id());
-        notifyListeners(l -> l.deleted(h));
+        if (g.deletedAt().isPresent()) {
+            log.warn("server {} ({}) deleted itself at {}: no DockBridge session reached it for the guard's time; the next docker command "
+                    + "creates a new one", h.name(), h.id(), g.deletedAt().get());
+        } else {
+            log.warn("server {} ({}) no longer exists (deleted outside DockBridge?); the next docker command creates a new one", h.name(), h.id());
+        }
+        notifyListeners(l -> l.gone(h, g.deletedAt()));
         enter(HostState.ABSENT, null);
         g.handled().complete(true);
     }
@@ -1071,8 +1081,14 @@ public final class HostLifecycle implements Closeable {
             log.warn("cannot ask whether {} still exists: {}", h.name(), e.getMessage());
             return false;
         }
+        Optional<Instant> deletedAt = Optional.empty();
+        try {
+            deletedAt = Optional.ofNullable(provider.selfDeletions().get(h.id()));
+        } catch (IOException | RuntimeException e) {
+            log.warn("cannot ask when {} was deleted: {}", h.name(), e.getMessage());
+        }
         CompletableFuture<Boolean> handled = new CompletableFuture<>();
-        post(new HostGone(t, handled));
+        post(new HostGone(t, deletedAt, handled));
         return handled.join();
     }
 

@@ -15,6 +15,7 @@ import static dev.dockbridge.bridge.host.HostLifecycle.Event.UP;
 import static dev.dockbridge.bridge.host.HostLifecycle.Event.WANT;
 
 import java.io.IOException;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -132,7 +133,8 @@ final class HostMessages {
         }
     }
 
-    record HostGone(Tunnel tunnel, CompletableFuture<Boolean> handled) implements Msg {
+    /** @param deletedAt when the host deleted itself, if it recorded that (its guard) */
+    record HostGone(Tunnel tunnel, Optional<Instant> deletedAt, CompletableFuture<Boolean> handled) implements Msg {
         public Event event() {
             return HOST_GONE;
         }

@@ -1,9 +1,11 @@
 package dev.dockbridge.bridge.host;
 
 import java.io.IOException;
-import java.util.List;
 import java.time.Instant;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Consumer;
 
 /**
@@ -86,8 +88,20 @@ public interface HostProvider {
      * A shell script (for {@code sh -s}, secrets inside) that installs a guard on the host which deletes it when no
      * DockBridge session has been present for a while: run once per host, after it is ready. Empty: no guard.
      */
-    default Optional<String> guardInstaller(ProvisionedHost host) {
+    default Optional<String> guardInstaller(ProvisionedHost host) throws IOException {
         return Optional.empty();
+    }
+
+    /**
+     * Hosts of this profile that deleted themselves (their guard, while no daemon was there), by id, with when:
+     * the cost book closes their entries at that time. Empty where hosts never delete themselves.
+     */
+    default Map<String, Instant> selfDeletions() throws IOException {
+        return Map.of();
+    }
+
+    /** Forgets self-deletions the cost book has taken in. */
+    default void forgetSelfDeletions(Set<String> hostIds) throws IOException {
     }
 
     /** Undoes {@link #beforeDeleteCommand()} when the deletion is called off (Docker started again, volume mounted). */

@@ -73,10 +73,15 @@ public final class CostBook {
         }
     }
 
-    public synchronized void deleted(String id) {
+    public void deleted(String id) {
+        deleted(id, clock.instant());
+    }
+
+    /** A deletion learnt after the fact (the server's guard deleted it): billed until {@code at}, not until now. */
+    public synchronized void deleted(String id, Instant at) {
         Entry e = servers.get(id);
         if (e != null && e.deleted() == null) {
-            servers.put(id, new Entry(e.name(), e.created(), clock.instant(), e.hourly(), e.currency()));
+            servers.put(id, new Entry(e.name(), e.created(), at.isBefore(e.created()) ? e.created() : at, e.hourly(), e.currency()));
             save();
         }
     }
@@ -96,6 +101,11 @@ public final class CostBook {
     /** The servers not known to be deleted: with no daemon running, they may still be costing money. */
     public synchronized List<Entry> open() {
         return servers.values().stream().filter(e -> e.deleted() == null).toList();
+    }
+
+    /** The ids of the servers not known to be deleted. */
+    public synchronized List<String> openIds() {
+        return servers.entrySet().stream().filter(e -> e.getValue().deleted() == null).map(Map.Entry::getKey).toList();
     }
 
     public synchronized String currency() {

@@ -78,6 +78,11 @@ public final class Transport {
         return send("POST", url, body, kind);
     }
 
+    /** PUT replaces what it names (labels: the whole set), so repeating it is harmless. */
+    public JsonNode put(HttpUrl url, Object body) throws IOException {
+        return send("PUT", url, body, Kind.IDEMPOTENT);
+    }
+
     public JsonNode delete(HttpUrl url) throws IOException {
         return send("DELETE", url, null, Kind.IDEMPOTENT);
     }

@@ -51,6 +51,10 @@ public final class HetznerSimulator implements AutoCloseable {
     /** How servers come up. */
     public enum Boot { NORMAL, ACTION_ERROR, NO_SSH, WRONG_HOST_KEY }
 
+    /** hcloud-go's label checks (labels.go). */
+    private static final Pattern LABEL_KEY = Pattern.compile(
+            "^([a-z0-9A-Z]((?:[\\-_.]|[a-z0-9A-Z]){0,253}[a-z0-9A-Z])?/)?[a-z0-9A-Z]((?:[\\-_.]|[a-z0-9A-Z]|){0,61}[a-z0-9A-Z])?$");
+    private static final Pattern LABEL_VALUE = Pattern.compile("^(([a-z0-9A-Z](?:[\\-_.]|[a-z0-9A-Z]){0,61})?[a-z0-9A-Z]$|$)");
     private static final Pattern ID = Pattern.compile("/(servers|ssh_keys|firewalls|volumes|actions)/(\\d+)(/actions/(\\w+))?");
     private static final Pattern VOLUME_NAME = Pattern.compile("[a-zA-Z0-9]([a-zA-Z0-9._-]{0,62}[a-zA-Z0-9])?");
     private static final int RATE_LIMIT = 3600;
@@ -304,6 +308,7 @@ public final class HetznerSimulator implements AutoCloseable {
                 case "servers DELETE" -> deleteServer(id);
                 case "servers POST poweron" -> powerOn(id);
                 case "ssh_keys GET" -> sshKeys.containsKey(id) ? ok(200, wrap("ssh_key", sshKeys.get(id))) : notFound();
+                case "ssh_keys PUT" -> updateSshKey(id, body);
                 case "ssh_keys DELETE" -> sshKeys.remove(id) != null ? ok(204, null) : notFound();
                 case "firewalls GET" -> firewalls.containsKey(id) ? ok(200, wrap("firewall", firewalls.get(id))) : notFound();
                 case "firewalls DELETE" -> deleteFirewall(id);
@@ -656,6 +661,38 @@ public final class HetznerSimulator implements AutoCloseable {
     }
 
     // ---- ssh keys and firewalls
+
+    /** PUT /ssh_keys/{id}: {name?, labels?}; labels replace the whole set and are checked as the API checks them. */
+    private MockResponse updateSshKey(long id, JsonNode body) {
+        ObjectNode key = sshKeys.get(id);
+        if (key == null) {
+            return notFound();
+        }
+        if (body == null || !body.isObject()) {
+            return invalid("labels", "body must be an object");
+        }
+        if (body.has("labels")) {
+            if (!body.get("labels").isObject()) {
+                return invalid("labels", "labels must be an object");
+            }
+            for (var it = body.get("labels").fields(); it.hasNext(); ) {
+                var label = it.next();
+                if (!LABEL_KEY.matcher(label.getKey()).matches() || label.getKey().startsWith("hetzner.cloud/")
+                        || !label.getValue().isTextual() || !LABEL_VALUE.matcher(label.getValue().asText()).matches()) {
+                    return invalid("labels", "label " + label.getKey() + " is invalid");
+                }
+            }
+            key.set("labels", body.get("labels").deepCopy());
+        }
+        if (body.hasNonNull("name")) {
+            String name = body.get("name").asText();
+            if (sshKeys.values().stream().anyMatch(k -> k != key && k.path("name").asText().equals(name))) {
+                return error(409, "uniqueness_error", "SSH key name is already used", "name");
+            }
+            key.put("name", name);
+        }
+        return ok(200, wrap("ssh_key", key));
+    }
 
     private MockResponse createSshKey(JsonNode body) {
         String publicKey = body == null ? "" : body.path("public_key").asText("");

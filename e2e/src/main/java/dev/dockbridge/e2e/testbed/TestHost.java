@@ -329,6 +329,16 @@ public final class TestHost {
         run(List.of("ip", "link", "set", vethOutside(), up ? "up" : "down")); // the kernel drops and restores the route with it
     }
 
+    /**
+     * Drops every SSH packet between this host and the laptop (blocked: true) or lets them through again, while the
+     * host still reaches everything else (the cloud's API): a laptop whose network went away, seen from the server.
+     */
+    public void blockSsh(boolean blocked) {
+        String op = blocked ? "-I" : "-D";
+        run(inside("iptables", op, "INPUT", "-p", "tcp", "--dport", "22", "-j", "DROP"));
+        run(inside("iptables", op, "OUTPUT", "-p", "tcp", "--sport", "22", "-j", "DROP"));
+    }
+
     /** Adds a client public key (OpenSSH one-line format) to the host's authorized keys. */
     public void authorize(String publicKeyLine) throws IOException {
         Files.writeString(authorizedKeys(), publicKeyLine.strip() + "\n", StandardOpenOption.APPEND);

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -355,9 +356,45 @@ public final class HetznerHostProvider implements HostProvider {
         return Optional.of(ServerGuard.presenceCommand(machineId, lastUse, othersSince));
     }
 
+    /** The guard records its deletion on the profile's SSH key, which outlives the server, so the cost book can close it. */
     @Override
-    public Optional<String> guardInstaller(ProvisionedHost host) {
-        return guard == null ? Optional.empty() : Optional.of(guard.installer(Long.parseLong(host.id()), host.created()));
+    public Optional<String> guardInstaller(ProvisionedHost host) throws IOException {
+        if (guard == null) {
+            return Optional.empty();
+        }
+        Optional<SshKey> key = ownSshKey();
+        return Optional.of(guard.installer(Long.parseLong(host.id()), host.created(), key.map(SshKey::id).orElse(0L),
+                key.map(SshKey::labels).orElse(Map.of())));
+    }
+
+    @Override
+    public Map<String, Instant> selfDeletions() throws IOException {
+        Map<String, Instant> deletions = new LinkedHashMap<>();
+        ownSshKey().ifPresent(k -> k.labels().forEach((name, value) -> {
+            if (name.startsWith(ServerGuard.DELETED_LABEL) && value.matches("\\d{1,12}")) {
+                deletions.put(name.substring(ServerGuard.DELETED_LABEL.length()), Instant.ofEpochSecond(Long.parseLong(value)));
+            }
+        }));
+        return deletions;
+    }
+
+    @Override
+    public void forgetSelfDeletions(Set<String> hostIds) throws IOException {
+        Optional<SshKey> key = hostIds.isEmpty() ? Optional.empty() : ownSshKey();
+        if (key.isEmpty()) {
+            return;
+        }
+        Map<String, String> kept = new LinkedHashMap<>(key.get().labels());
+        if (kept.keySet().removeIf(name -> name.startsWith(ServerGuard.DELETED_LABEL)
+                && hostIds.contains(name.substring(ServerGuard.DELETED_LABEL.length())))) {
+            call(() -> api.updateSshKeyLabels(key.get().id(), kept));
+        }
+    }
+
+    /** The profile's key in the project, if DockBridge uploaded it (a key the user uploaded is never relabelled). */
+    private Optional<SshKey> ownSshKey() throws IOException {
+        return call(() -> api.findSshKey(clientKey.md5Fingerprint()))
+                .filter(k -> k.labels() != null && "dockbridge".equals(k.labels().get(MANAGED_BY)));
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.dockbridge.bridge.host.hetzner;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 
 /**
  * The guard a DockBridge server keeps against being forgotten: a laptop asleep, a daemon killed or stopped
@@ -20,6 +21,8 @@ public record ServerGuard(String endpoint, String token, Duration unattended, bo
                           double workingCpuPercent) {
     static final String SESSIONS = "/run/dockbridge/sessions";
     static final String USES = "/run/dockbridge/uses";
+    /** The label (plus the server's id) the guard puts on the profile's SSH key, its value the deletion's epoch second. */
+    static final String DELETED_LABEL = "dockbridge/deleted-";
     private static final Duration EVERY = Duration.ofSeconds(10);
 
     /**
@@ -34,8 +37,20 @@ public record ServerGuard(String endpoint, String token, Duration unattended, bo
                 + " && find " + USES + " -type f ! -name " + me + " -newer /run/dockbridge/since-" + me + " | wc -l";
     }
 
-    String installer(long serverId, Instant created) {
+    /**
+     * @param keyId     the profile's SSH key in the project, where the guard records its deletion (0: nowhere)
+     * @param keyLabels that key's labels now: a PUT replaces the whole set, so the guard sends them back with its own
+     */
+    String installer(long serverId, Instant created, long keyId, Map<String, String> keyLabels) {
+        StringBuilder labels = new StringBuilder();
+        keyLabels.forEach((name, value) -> {
+            if (!name.equals(DELETED_LABEL + serverId)) {
+                labels.append('"').append(labelSafe(name)).append("\":\"").append(labelSafe(value)).append("\",");
+            }
+        });
         String env = "SERVER_ID=" + serverId + "\n"
+                + "KEY_ID=" + keyId + "\n"
+                + "KEY_LABELS='" + labels + "'\n"
                 + "ENDPOINT='" + endpoint.replace("'", "") + "'\n"
                 + "UNATTENDED=" + unattended.toSeconds() + "\n"
                 + "BILLING_AWARE=" + (billingAware ? 1 : 0) + "\n"
@@ -60,6 +75,11 @@ public record ServerGuard(String endpoint, String token, Duration unattended, bo
                 + "  echo $! > /run/dockbridge/guard.pid\n"
                 + "fi\n"
                 + "echo guard installed\n";
+    }
+
+    /** Hetzner allows only these in label names and values; anything else could break the guard's JSON or shell. */
+    private static String labelSafe(String s) {
+        return s.replaceAll("[^A-Za-z0-9._/-]", "");
     }
 
     private static final String UNIT = """
@@ -100,6 +120,13 @@ public record ServerGuard(String endpoint, String token, Duration unattended, bo
                 fi
                 if [ "$due" = 1 ]; then
                   echo "$(date -u +%FT%TZ) no DockBridge session for $((now - last)) s and no container working: deleting server $SERVER_ID"
+                  if [ "$KEY_ID" -gt 0 ]; then
+                    # the key outlives the server: the next daemon closes the server's cost at this time
+                    code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 30 -X PUT -H @/var/lib/dockbridge/auth-header \\
+                        -H 'Content-Type: application/json' -d "{\\"labels\\":{$KEY_LABELS\\"dockbridge/deleted-$SERVER_ID\\":\\"$now\\"}}" \\
+                        "$ENDPOINT/ssh_keys/$KEY_ID" || true)
+                    echo "deletion time recorded on ssh key $KEY_ID (HTTP $code)"
+                  fi
                   code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 30 -X DELETE -H @/var/lib/dockbridge/auth-header \\
                       "$ENDPOINT/servers/$SERVER_ID" || true)
                   case $code in
