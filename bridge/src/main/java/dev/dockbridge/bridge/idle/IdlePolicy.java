@@ -39,7 +39,13 @@ public record IdlePolicy(Duration timeout, boolean billingAware, Duration margin
         if (!blockedBy.isEmpty()) {
             return new Decision(idleFor, null, List.copyOf(blockedBy));
         }
-        Instant at = deletionTime(lastActivity.plus(timeout), serverCreated);
+        Instant earliest = lastActivity.plus(timeout);
+        if (billingAware && earliest.isBefore(now.minus(margin))) {
+            // the moment passed while something blocked the deletion (a hold, another machine, an open stream): the hour
+            // it fell in is over and the next one is paid already, so the server is the user's until that one ends
+            earliest = now.minus(margin);
+        }
+        Instant at = deletionTime(earliest, serverCreated);
         return new Decision(idleFor, Duration.between(now, at), List.of());
     }
 

@@ -81,6 +81,21 @@ class IdlePolicyTest {
     }
 
     @Test
+    void aDeletionWhoseMomentPassedWhileHeldWaitsForTheEndOfTheHourPaidByThen() {
+        Instant created = T0;
+        // idle since 10:10, so due at 10:58; held (another machine) until 11:35, when the 11:00-12:00 hour is paid already
+        var released = billing.decide(T0.plus(Duration.ofMinutes(95)), T0.plus(Duration.ofMinutes(10)), List.of(), created, null);
+        assertThat(released.destroyNow()).as("not at once, in the middle of a paid hour").isFalse();
+        assertThat(released.destroyIn()).isEqualTo(Duration.ofMinutes(23)); // 11:58
+        // within the margin of the hour it was due in (10:59), it is still that hour: deleted now
+        assertThat(billing.decide(T0.plus(Duration.ofMinutes(59)), T0.plus(Duration.ofMinutes(10)), List.of(), created, null).destroyNow())
+                .isTrue();
+        // without billing awareness, at once
+        assertThat(plain.decide(T0.plus(Duration.ofMinutes(95)), T0.plus(Duration.ofMinutes(10)), List.of(), created, null).destroyNow())
+                .isTrue();
+    }
+
+    @Test
     void aHoldKeepsTheServerAndEnds() {
         Instant hold = T0.plus(Duration.ofHours(2));
         assertThat(plain.decide(T0.plus(Duration.ofHours(1)), T0, List.of(), null, hold).destroyIn()).isNull();

@@ -37,7 +37,8 @@ class ConfigLoaderTest {
         DockBridgeConfig c = loader.load(dir.resolve("absent.yaml"), false, "default");
         assertThat(c.provider()).isEqualTo(DockBridgeConfig.Provider.HETZNER);
         assertThat(c.ssh().port()).isEqualTo(22);
-        assertThat(c.idle().timeout()).isEqualTo(Duration.ofMinutes(15));
+        assertThat(c.idle().timeout()).as("billing-aware: idle this long at a paid hour's end").isEqualTo(Duration.ofMinutes(5));
+        assertThat(load("idle:\n  billing_aware: false\n", "default").idle().timeout()).isEqualTo(Duration.ofMinutes(15));
         assertThat(c.forward().bind()).containsExactly("127.0.0.1", "::1");
         assertThat(c.remote().dockerSocket()).isEqualTo("/var/run/docker.sock");
     }

@@ -24,7 +24,12 @@ import dev.dockbridge.bridge.idle.IdlePolicy;
 public final class IdleCostSimulation {
     private static final Instant DAY = Instant.parse("2026-11-23T00:00:00Z");
     private static final int MINUTES = 24 * 60;
-    private static final Duration TIMEOUT = Duration.ofMinutes(15);
+    /** {@code idle.timeout}'s default when billing-aware (DockBridgeConfig.Idle). */
+    private static final Duration TIMEOUT = Duration.ofMinutes(5);
+    /** The plain timeout people compare with (and DockBridge's default before billing-aware deletion was measured here). */
+    private static final Duration PLAIN = Duration.ofMinutes(15);
+    /** The values of {@code idle.timeout} the second table replays DockBridge with. */
+    private static final List<Duration> TIMEOUTS = List.of(TIMEOUT, Duration.ofMinutes(10), PLAIN, Duration.ofMinutes(30));
     /** {@code idle.unattended_timeout}'s default: the server's guard deletes it after this long without a session. */
     private static final Duration UNATTENDED = Duration.ofMinutes(30);
     private static final String USE = "POST /v1.41/containers/create";
@@ -65,19 +70,43 @@ public final class IdleCostSimulation {
                         new int[][] {{9 * 60 + 50, 10 * 60 + 20}, {12 * 60 + 10, 13 * 60 + 15}}));
         BigDecimal hourly = new BigDecimal("0.0105");
         System.out.println("Billed server-hours per day (every started hour from the create is billed; " + hourly + " EUR/h for cx23),"
-                + " idle timeout " + TIMEOUT.toMinutes() + " min; killed = jobs whose server was deleted under them; servers = creates\n");
-        System.out.println("| trace | work h | oracle h | DockBridge h (x oracle) | killed | servers | plain 15 min h | killed | servers "
-                + "| Offload-like h | killed | servers | always-on h |");
-        System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+                + " DockBridge with its defaults (idle.timeout " + TIMEOUT.toMinutes() + " min, billing-aware); killed = jobs whose server was"
+                + " deleted under them; servers = creates, each a wait for the command that needs it\n");
+        System.out.println("| trace | work h | oracle h | oracle servers | DockBridge h (x oracle) | killed | servers | plain " + PLAIN.toMinutes()
+                + " min h | killed | servers | Offload-like h | killed | servers | always-on h |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         for (Trace t : traces) {
             boolean[] needed = needed(t);
             long oracle = oracle(needed);
-            Result db = simulate(t, Policy.DOCKBRIDGE);
-            Result plain = simulate(t, Policy.PLAIN_TIMEOUT);
-            Result offload = simulate(t, Policy.OFFLOAD_LIKE);
-            System.out.printf("| %s | %.1f | %d | %d (%s) | %d | %d | %d | %d | %d | %d | %d | %d | 24 |%n", t.name(), count(needed) / 60.0, oracle,
+            long oracleServers = oracleServers(needed);
+            Result db = simulate(t, Policy.DOCKBRIDGE, TIMEOUT);
+            Result plain = simulate(t, Policy.PLAIN_TIMEOUT, PLAIN);
+            Result offload = simulate(t, Policy.OFFLOAD_LIKE, PLAIN);
+            System.out.printf("| %s | %.1f | %d | %d | %d (%s) | %d | %d | %d | %d | %d | %d | %d | %d | 24 |%n", t.name(), count(needed) / 60.0,
+                    oracle, oracleServers,
                     db.billedHours(), ratio(db.billedHours(), oracle), db.jobsKilled(), db.servers(), plain.billedHours(), plain.jobsKilled(),
                     plain.servers(), offload.billedHours(), offload.jobsKilled(), offload.servers());
+        }
+        // billing-aware, a server is only ever deleted at the end of a paid hour, so idle.timeout only says how long it must
+        // have been idle there: a shorter one costs nothing in hours and more new servers (each a wait for the next command)
+        System.out.println("\nDockBridge by idle.timeout (billing-aware): billed hours (x oracle) / servers created\n");
+        StringBuilder head = new StringBuilder("| trace | oracle h |");
+        StringBuilder rule = new StringBuilder("|---|---|");
+        for (Duration d : TIMEOUTS) {
+            head.append(" ").append(d.toMinutes()).append(" min |");
+            rule.append("---|");
+        }
+        System.out.println(head);
+        System.out.println(rule);
+        for (Trace t : traces) {
+            long oracle = oracle(needed(t));
+            StringBuilder row = new StringBuilder("| " + t.name() + " | " + oracle + " |");
+            for (Duration d : TIMEOUTS) {
+                Result r = simulate(t, Policy.DOCKBRIDGE, d);
+                row.append(" ").append(r.billedHours()).append(" (").append(ratio(r.billedHours(), oracle)).append(") / ").append(r.servers())
+                        .append(r.jobsKilled() > 0 ? ", " + r.jobsKilled() + " killed" : "").append(" |");
+            }
+            System.out.println(row);
         }
     }
 
@@ -114,6 +143,16 @@ public final class IdleCostSimulation {
 
     /** The lower bound: server lifetimes covering every needed minute, each billed per started hour, chosen knowing the future. */
     static long oracle(boolean[] needed) {
+        return oracleCost(needed)[0];
+    }
+
+    /** How many servers the oracle creates for its fewest hours (the fewest among equally cheap choices). */
+    static long oracleServers(boolean[] needed) {
+        return oracleCost(needed)[1];
+    }
+
+    /** {hours, servers}: hours first, then servers. */
+    private static long[] oracleCost(boolean[] needed) {
         List<int[]> runs = new ArrayList<>();
         for (int m = 0; m < MINUTES; m++) {
             if (needed[m] && (m == 0 || !needed[m - 1])) {
@@ -123,21 +162,26 @@ public final class IdleCostSimulation {
             }
         }
         long[] best = new long[runs.size() + 1];
+        long[] servers = new long[runs.size() + 1];
         for (int i = 1; i <= runs.size(); i++) {
             best[i] = Long.MAX_VALUE;
             for (int j = 1; j <= i; j++) { // one server from run j to run i
                 long minutes = runs.get(i - 1)[1] - runs.get(j - 1)[0];
-                best[i] = Math.min(best[i], best[j - 1] + (minutes + 59) / 60);
+                long hours = best[j - 1] + (minutes + 59) / 60;
+                if (hours < best[i] || (hours == best[i] && servers[j - 1] + 1 < servers[i])) {
+                    best[i] = hours;
+                    servers[i] = servers[j - 1] + 1;
+                }
             }
         }
-        return best[runs.size()];
+        return new long[] {best[runs.size()], servers[runs.size()]};
     }
 
-    static Result simulate(Trace t, Policy policy) {
+    static Result simulate(Trace t, Policy policy, Duration timeout) {
         MinuteClock clock = new MinuteClock();
         Instant[] lastUse = {DAY, DAY}; // what each machine's daemon last saw as use
         ContainerWork work = new ContainerWork(5.0, clock, () -> lastUse[0] = clock.instant());
-        IdlePolicy idle = new IdlePolicy(TIMEOUT, policy == Policy.DOCKBRIDGE, Duration.ofMinutes(2));
+        IdlePolicy idle = new IdlePolicy(timeout, policy == Policy.DOCKBRIDGE, Duration.ofMinutes(2));
         IdlePolicy guard = new IdlePolicy(UNATTENDED, true, Duration.ofMinutes(2));
         Instant lastPresence = DAY;
         Instant created = null;
@@ -201,7 +245,7 @@ public final class IdleCostSimulation {
             // each machine's daemon decides on its own use; with DockBridge another machine's recent use (its mark on the
             // server, up to a minute old) keeps the server; without, either one deleting ends the shared server
             boolean twoMachines = t.other().length > 0;
-            Duration window = TIMEOUT.plus(Duration.ofMinutes(1));
+            Duration window = timeout.plus(Duration.ofMinutes(1));
             boolean delete = false;
             if (daemonAwake) {
                 List<String> mine = new ArrayList<>(blockedBy);
