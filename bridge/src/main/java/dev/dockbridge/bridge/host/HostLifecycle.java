@@ -1089,7 +1089,15 @@ public final class HostLifecycle implements Closeable {
         }
         CompletableFuture<Boolean> handled = new CompletableFuture<>();
         post(new HostGone(t, deletedAt, handled));
-        return handled.join();
+        boolean gone = handled.join();
+        if (deletedAt.isPresent()) {
+            try {
+                provider.forgetSelfDeletions(Set.of(h.id())); // the listeners (the cost book) have it now
+            } catch (IOException | RuntimeException e) {
+                log.warn("cannot clear the deletion mark of {}: {}", h.name(), e.getMessage());
+            }
+        }
+        return gone;
     }
 
     // ---- helpers

@@ -37,11 +37,11 @@ public final class CostSettlement {
 
     /** @return how many entries it closed */
     public int settle() throws IOException {
-        Map<String, Instant> selfDeleted = provider.selfDeletions();
         List<String> open = costs.openIds();
-        if (open.isEmpty() && selfDeleted.isEmpty()) {
-            return 0;
+        if (open.isEmpty()) {
+            return 0; // the usual start: no API call (a running daemon that finds its server gone forgets the mark itself)
         }
+        Map<String, Instant> selfDeleted = provider.selfDeletions();
         Set<String> existing = provider.findExisting().stream().map(ProvisionedHost::id).collect(Collectors.toSet());
         int closed = 0;
         for (String id : open) {

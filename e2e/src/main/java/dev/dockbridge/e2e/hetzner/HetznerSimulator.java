@@ -72,6 +72,8 @@ public final class HetznerSimulator implements AutoCloseable {
     private long nextId = 4200;
     private final Map<Long, SimServer> servers = new LinkedHashMap<>();
     private final Map<Long, ObjectNode> sshKeys = new LinkedHashMap<>();
+    /** Every label set a PUT gave an SSH key, in order (a test reads what was there, also once it is gone again). */
+    private final List<JsonNode> keyLabelHistory = new ArrayList<>();
     private final Map<Long, ObjectNode> firewalls = new LinkedHashMap<>();
     private final Map<Long, ObjectNode> actions = new LinkedHashMap<>();
     private final List<TestHost> freeHosts = new ArrayList<>();
@@ -239,6 +241,12 @@ public final class HetznerSimulator implements AutoCloseable {
     public List<JsonNode> sshKeys() {
         synchronized (lock) {
             return List.copyOf(sshKeys.values());
+        }
+    }
+
+    public List<JsonNode> sshKeyLabelHistory() {
+        synchronized (lock) {
+            return List.copyOf(keyLabelHistory);
         }
     }
 
@@ -683,6 +691,7 @@ public final class HetznerSimulator implements AutoCloseable {
                 }
             }
             key.set("labels", body.get("labels").deepCopy());
+            keyLabelHistory.add(body.get("labels").deepCopy());
         }
         if (body.hasNonNull("name")) {
             String name = body.get("name").asText();

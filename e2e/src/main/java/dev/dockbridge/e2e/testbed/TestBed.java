@@ -25,6 +25,14 @@ public final class TestBed implements AutoCloseable {
 
     /** Creates {@code count} hosts under {@code root}, each with dockerd and sshd on port 22 running. */
     public static TestBed start(Path root, String prefix, int count) throws IOException {
+        return start(root, prefix, count, 1);
+    }
+
+    /**
+     * The same with the hosts' addresses from {@code 198.18.firstIndex} on, so that beds of another prefix (the e2e
+     * suite's parallel forks) can be up at the same time.
+     */
+    public static TestBed start(Path root, String prefix, int count, int firstIndex) throws IOException {
         preflight();
         TestBed bed = new TestBed(root);
         try {
@@ -36,7 +44,7 @@ public final class TestBed implements AutoCloseable {
             Files.deleteIfExists(Path.of(key + ".pub"));
             Cmd.run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "dockbridge-testbed", "-f", key.toString());
             StringBuilder knownHosts = new StringBuilder();
-            for (int i = 1; i <= count; i++) {
+            for (int i = firstIndex; i < firstIndex + count; i++) {
                 TestHost host = new TestHost(prefix, i, root, bed.localFiles());
                 bed.hosts.add(host);
                 host.create();
