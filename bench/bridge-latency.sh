@@ -59,3 +59,25 @@ print("|---|---|---|")
 for r in results:
     print(f"| {r['command']} | {r['median'] * 1000:.1f} | {r['median'] / base:.2f} |")
 PY
+
+# A reply read to its end (Connection: close), as a client of a stream that ends does (an attach when its container
+# exits): the channel's EOF comes after the last bytes, which sshd's Nagle holds for the client's delayed ACK unless
+# the connection is interactive (SshTunnel.holdInteractive).
+python3 - "$remote_sock" "$db_sock" "$dir/ssh-L.sock" <<'PY'
+import socket, sys, time
+def once(path):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)
+    t = time.perf_counter()
+    s.sendall(b"GET /version HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n")
+    while s.recv(65536):
+        pass
+    s.close()
+    return (time.perf_counter() - t) * 1000
+print("\n`GET /version` read to its end (Connection: close), median of 31\n")
+print("| through | median ms |")
+print("|---|---|")
+for name, path in zip(("direct", "dockbridge", "ssh -L"), sys.argv[1:]):
+    times = sorted(once(path) for _ in range(31))
+    print(f"| {name} | {times[15]:.1f} |")
+PY

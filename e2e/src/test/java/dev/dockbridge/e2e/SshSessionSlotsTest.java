@@ -50,15 +50,16 @@ class SshSessionSlotsTest {
                 assertThat(caller.isAlive()).isFalse();
             }
 
-            // all ten slots are there: nine long commands at once, and a tenth that answers
+            // every slot is there: one holds the connection interactive (SshTunnel.holdInteractive), and of the nine left,
+            // eight long commands at once and a ninth that answers
             List<RemoteProcess> running = new ArrayList<>();
             try {
-                for (int i = 0; i < 9; i++) {
+                for (int i = 0; i < 8; i++) {
                     running.add(startWithin(tunnel, "sleep 20", Duration.ofSeconds(10)));
                 }
-                CommandResult tenth = tunnel.run("echo ten", Duration.ofSeconds(10));
-                assertThat(tenth.succeeded()).as(tenth.output()).isTrue();
-                assertThat(tenth.output()).contains("ten");
+                CommandResult ninth = tunnel.run("echo nine", Duration.ofSeconds(10));
+                assertThat(ninth.succeeded()).as(ninth.output()).isTrue();
+                assertThat(ninth.output()).contains("nine");
             } finally {
                 running.forEach(RemoteProcess::close);
             }

@@ -323,7 +323,31 @@ public final class SshTunnel implements Tunnel {
         if (cipherWarmed.compareAndSet(false, true)) {
             CipherWarmup.start(s.getNegotiatedKexParameter(KexProposalOption.C2SENC)); // what we send: uploads
         }
+        holdInteractive(s);
         return s;
+    }
+
+    /**
+     * OpenSSH's sshd leaves Nagle's algorithm on for a connection without a terminal, so a small packet right after
+     * another (a channel's EOF after the last bytes of an answer) waits for this side's delayed ACK: 40 ms more for
+     * every stream that ends (an attach when its container exits, a reply read to its end). A command with a terminal
+     * makes sshd treat the whole connection as interactive (TCP_NODELAY), so one idle {@code sleep} with a pty is kept
+     * for the session's life; sshd hangs it up with the session. Where the server refuses a pty nothing changes.
+     */
+    private void holdInteractive(ClientSession s) {
+        try {
+            ChannelExec hold = s.createExecChannel("exec sleep 2147483647");
+            hold.setUsePty(true);
+            hold.setOut(OutputStream.nullOutputStream());
+            hold.setErr(OutputStream.nullOutputStream());
+            hold.open().addListener(f -> {
+                if (!f.isOpened()) {
+                    log.debug("no interactive hold on {}: {}", target.address(), f.getException() == null ? "refused" : f.getException().toString());
+                }
+            });
+        } catch (IOException | RuntimeException e) {
+            log.debug("no interactive hold on {}: {}", target.address(), e.toString());
+        }
     }
 
     private void onSessionClosed(ClientSession s) {
