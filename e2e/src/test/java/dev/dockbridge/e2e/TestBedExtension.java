@@ -44,19 +44,21 @@ public final class TestBedExtension implements ParameterResolver {
             for (int slot = 1; slot <= SLOTS; slot++) {
                 FileChannel lock = FileChannel.open(Path.of("/tmp/dbe2e-slot-" + slot + ".lock"), StandardOpenOption.CREATE,
                         StandardOpenOption.WRITE);
-                if (lock.tryLock() == null) {
-                    lock.close(); // another fork's
+                String name = slot == 1 ? "dbe2e" : "dbe2e" + slot;
+                int first = (slot - 1) * HOSTS + 1;
+                if (lock.tryLock() == null || !TestBed.addressesFree(name, first, HOSTS)) {
+                    lock.close(); // another fork's, or its addresses are another bed's (a demo, a benchmark, the package test)
                     continue;
                 }
                 try {
-                    String name = slot == 1 ? "dbe2e" : "dbe2e" + slot;
-                    return new Slot(lock, TestBed.start(Path.of("/tmp", name), name, HOSTS, (slot - 1) * HOSTS + 1));
+                    return new Slot(lock, TestBed.start(Path.of("/tmp", name), name, HOSTS, first));
                 } catch (IOException | RuntimeException e) {
                     lock.close();
                     throw e;
                 }
             }
-            throw new IllegalStateException("all " + SLOTS + " test-bed slots are taken by other test runs");
+            throw new IllegalStateException("all " + SLOTS + " test-bed slots are taken by other test runs or beds (198.18.1-"
+                    + SLOTS * HOSTS + " routed: 'ip -o route | grep 198.18' shows by which)");
         }
 
         @Override

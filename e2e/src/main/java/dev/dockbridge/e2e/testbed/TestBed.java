@@ -61,6 +61,20 @@ public final class TestBed implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether hosts {@code firstIndex} on would be free: no other bed (another prefix: a demo, a benchmark, the package
+     * test, an earlier run that died) routes their addresses. A bed of the same prefix is taken down by {@link #start}.
+     */
+    public static boolean addressesFree(String prefix, int firstIndex, int count) {
+        for (int i = firstIndex; i < firstIndex + count; i++) {
+            String route = Cmd.exec(Duration.ofSeconds(10), Map.of(), null, "ip", "-o", "route", "show", "198.18." + i + ".0/30").stdout().strip();
+            if (!route.isEmpty() && !route.contains(" dev " + TestHost.vethOutsideName(prefix, i) + " ")) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private static void preflight() {
         List<String> missing = new ArrayList<>();
         for (String tool : List.of("ip", "nsenter", "dockerd", "/usr/sbin/sshd", "ssh-keygen", "docker")) {

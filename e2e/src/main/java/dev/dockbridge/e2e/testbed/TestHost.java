@@ -70,7 +70,17 @@ public final class TestHost {
     }
 
     private String vethOutside() {
-        return name.replace("-", "").substring(0, Math.min(12, name.replace("-", "").length())) + "o";
+        return vethOutsideName(name);
+    }
+
+    /** The outside end of host {@code index}'s link in a bed of {@code prefix}. */
+    static String vethOutsideName(String prefix, int index) {
+        return vethOutsideName(prefix + "-h" + index);
+    }
+
+    private static String vethOutsideName(String hostName) {
+        String compact = hostName.replace("-", "");
+        return compact.substring(0, Math.min(12, compact.length())) + "o";
     }
 
     private String vethInside() {
