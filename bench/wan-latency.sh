@@ -11,6 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${RUNS:-10}
 rtts=${RTTS:-0 20}
+works=${WORKS:-ps run exec build compose}
+warmup=${WARMUP:-2}   # warm-up runs per command (the daemon is fresh per RTT)
 bash scripts/install-deps.sh hyperfine openssh-client python3 docker-compose >/dev/null
 [ -f e2e/target/classpath.txt ] && [ -x cli/target/dockbridge/dockbridge/bin/dockbridge ] || ./mvnw -q -B -ntp -DskipTests install
 
@@ -72,7 +74,7 @@ for rtt in $rtts; do
   db_sock=$DOCKBRIDGE_HOME/default/docker.sock
   for _ in $(seq 300); do [ -S "$db_sock" ] && [ -S "$dir/ssh-L-$rtt.sock" ] && break; sleep 0.1; done
   declare -A hosts=([dockbridge]="unix://$db_sock" ["ssh -L"]="unix://$dir/ssh-L-$rtt.sock" ["ssh://"]="ssh://wan")
-  for work in ps run exec build compose; do
+  for work in $works; do
     args=()
     for path in dockbridge "ssh -L" "ssh://"; do
       # Debian's docker-compose (1.29) fails against ssh:// here (exit 1): that row has no ssh:// column
@@ -89,7 +91,7 @@ for rtt in $rtts; do
     done
     prepare="true"
     [ $work = compose ] && prepare="env DOCKER_HOST=unix://$remote_sock docker-compose -p wan -f $dir/compose/docker-compose.yml down -t 0"
-    hyperfine -N --warmup 2 --runs "$runs" --prepare "$prepare" --export-json "$dir/$work-$rtt.json" "${args[@]}" >"$dir/hyperfine-$work-$rtt.log" 2>&1
+    hyperfine -N --warmup "$warmup" --runs "$runs" --prepare "$prepare" --export-json "$dir/$work-$rtt.json" "${args[@]}" >"$dir/hyperfine-$work-$rtt.log" 2>&1
     python3 - "$dir/$work-$rtt.json" "$work" "$rtt" >>"$dir/results.tsv" <<'PY'
 import json, sys
 for r in json.load(open(sys.argv[1]))["results"]:

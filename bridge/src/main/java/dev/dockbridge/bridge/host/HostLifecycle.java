@@ -588,9 +588,10 @@ public final class HostLifecycle implements Closeable {
                 checkStillThere(h, t);
             }
         });
+        // the cost book first: a command released here may be the last thing before a kill -9
+        notifyListeners(l -> l.ready(h, u.price()));
         waiters.forEach(w -> w.complete(t));
         waiters.clear();
-        notifyListeners(l -> l.ready(h, u.price()));
         settled(this::startDeletion);
     }
 

@@ -49,6 +49,7 @@ class HostLifecycleTest {
     private final List<FakeTunnel> tunnels = new CopyOnWriteArrayList<>();
     private final List<HostState> visited = new CopyOnWriteArrayList<>();
     private final List<String> deleted = new CopyOnWriteArrayList<>();
+    private final List<String> readied = new CopyOnWriteArrayList<>();
     private HostLifecycle lifecycle;
 
     private HostLifecycle lifecycle() {
@@ -60,6 +61,7 @@ class HostLifecycleTest {
         lifecycle.addListener(new HostLifecycle.Listener() {
             @Override
             public void ready(ProvisionedHost host, Optional<HourlyPrice> price) {
+                readied.add(host.name());
             }
 
             @Override
@@ -91,6 +93,17 @@ class HostLifecycleTest {
         provider.calls.clear();
         visited.clear();
         return t;
+    }
+
+    @Test
+    void listenersHearOfANewServerBeforeTheCommandThatWaitedForItGoesOn() throws Exception {
+        // the cost book is such a listener: a kill -9 right after the first command must not lose the server's entry
+        for (int i = 0; i < 20; i++) {
+            closeIt();
+            readied.clear();
+            lifecycle().ensureReady();
+            assertThat(readied).as("round %d", i).containsExactly("h1");
+        }
     }
 
     @Test
