@@ -32,6 +32,8 @@ import dev.dockbridge.bridge.forward.SshChannelOpener;
 import dev.dockbridge.portforward.ForwardManager;
 import dev.dockbridge.bridge.docker.ConnectionLimits;
 import dev.dockbridge.bridge.docker.DockerSocketProxy;
+import dev.dockbridge.bridge.docker.DockerUpstream;
+import dev.dockbridge.bridge.tunnel.RemoteStream;
 import dev.dockbridge.bridge.docker.NoServerAnswers;
 import dev.dockbridge.bridge.docker.NoServerResponder;
 import dev.dockbridge.bridge.host.ExistingHostProvider;
@@ -111,7 +113,18 @@ public final class DaemonAssembly {
         ActivityTracker activity = new ActivityTracker(clock);
         var local = config.local();
         MountedFolders mounts = mountedFolders(lifecycle);
-        DockerSocketProxy proxy = new DockerSocketProxy(socket, lifecycle::openDocker,
+        DockerUpstream upstream = new DockerUpstream() {
+            @Override
+            public RemoteStream open() throws IOException {
+                return lifecycle.openDocker();
+            }
+
+            @Override
+            public RemoteStream openIfReady() {
+                return lifecycle.openDockerIfReady();
+            }
+        };
+        DockerSocketProxy proxy = new DockerSocketProxy(socket, upstream,
                 () -> lifecycle.snapshot().state() == HostState.READY, lookAnswers(lifecycle), mounts == null ? null : new BindMounts(mounts), activity,
                 new ConnectionLimits(local.maxConnections(), local.acceptsPerSecond(), local.firstByteTimeout()));
         ForwardManager forwards = null;

@@ -8,6 +8,7 @@ import java.nio.channels.SocketChannel;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
@@ -152,7 +153,7 @@ final class DockerConnection {
             }
             answeringHere = true;
             try {
-                toSend = answerLooksHere(serverUp);
+                toSend = answerLooksHere(serverUp, opening);
             } catch (IOException e) {
                 closeWhenOpen(opening);
                 fail("local answers", e);
@@ -170,7 +171,8 @@ final class DockerConnection {
             framer.feed(firstBytes);
         }
         try {
-            remote = opening != null ? awaitOpen(opening) : upstream.open();
+            RemoteStream opened = opening != null ? awaitOpen(opening) : null;
+            remote = opened != null ? opened : upstream.open();
         } catch (IOException e) {
             refuse(e);
             return;
@@ -340,7 +342,7 @@ final class DockerConnection {
         try {
             executor.execute(() -> {
                 try {
-                    f.complete(upstream.open());
+                    f.complete(upstream.openIfReady());
                 } catch (IOException | RuntimeException e) {
                     f.completeExceptionally(e);
                 }
@@ -362,19 +364,32 @@ final class DockerConnection {
         }
     }
 
+    /** Whether a channel opened ahead came back without one: no host was ready, and none was brought up for it. */
+    private static boolean foundNoHost(CompletableFuture<RemoteStream> opening) {
+        try {
+            return opening != null && opening.join() == null;
+        } catch (CompletionException | CancellationException e) {
+            return false; // the request goes on, and its open reports the error
+        }
+    }
+
     /** A channel opened for a client that never needed it (it only pinged): closed once it is there. */
     private static void closeWhenOpen(CompletableFuture<RemoteStream> opening) {
         if (opening != null) {
-            opening.thenAccept(RemoteStream::close);
+            opening.thenAccept(r -> {
+                if (r != null) {
+                    r.close();
+                }
+            });
         }
     }
 
     /**
-     * Answers looks while no server is up, or only {@code /_ping} while one is ({@code serverUp}). Returns what is to
-     * go upstream once a request needs the engine (from that request's first byte on), or null if the client hung up
-     * first. Only unanswered heads are held.
+     * Answers looks while no server is up, or only {@code /_ping} while one is ({@code serverUp}, the channel
+     * {@code opening} meanwhile). Returns what is to go upstream once a request needs the engine (from that request's
+     * first byte on), or null if the client hung up first. Only unanswered heads are held.
      */
-    private ByteBuffer answerLooksHere(boolean serverUp) throws IOException {
+    private ByteBuffer answerLooksHere(boolean serverUp, CompletableFuture<RemoteStream> opening) throws IOException {
         ByteBuffer pending = ByteBuffer.allocate(RequestFramer.MAX_HEAD + CHUNK);
         long base = 0; // the connection offset of pending's first byte
         ByteBuffer fresh = firstBytes.duplicate();
@@ -385,6 +400,11 @@ final class DockerConnection {
                 Head h = unanswered.peek();
                 boolean here = serverUp ? isPing(h) && noServer.pingsHere() : noServer.noServer();
                 if (h.kind() != RequestClass.LOOK || h.hasBody() || !here || !noServer.canAnswer(h.method(), h.path())) {
+                    if (serverUp && h.kind() == RequestClass.LOOK && !h.hasBody() && foundNoHost(opening)) {
+                        // the server went (an idle deletion) while the client pinged: its looks must not bring one back
+                        serverUp = false;
+                        continue;
+                    }
                     return from(pending, (int) (h.start() - base));
                 }
                 unanswered.poll();

@@ -356,6 +356,24 @@ public final class HostLifecycle implements Closeable {
     }
 
     /**
+     * Opens a stream to the remote Docker socket of the host that is ready now; null if none is, or the channel did
+     * not open (the caller's {@link #openDocker()} then finds out why, and recovers what can be). Never brings a host
+     * up nor calls a deletion off: for a client that may only look.
+     */
+    public RemoteStream openDockerIfReady() {
+        Tunnel t = ready;
+        if (t == null) {
+            return null;
+        }
+        try {
+            return t.openUnixSocket(remoteSocket);
+        } catch (TunnelException e) {
+            log.debug("docker channel opened ahead failed: {}", e.getMessage());
+            return null;
+        }
+    }
+
+    /**
      * Opens a stream to the remote Docker socket, bringing the host up first if needed. If the host turns
      * out to be gone meanwhile (deleted outside DockBridge), brings up a new one.
      */

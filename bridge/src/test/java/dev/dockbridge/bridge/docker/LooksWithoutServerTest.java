@@ -16,10 +16,14 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import dev.dockbridge.bridge.tunnel.RemoteStream;
 
 
 /**
@@ -123,6 +127,39 @@ class LooksWithoutServerTest {
         assertThat(readSome(ch, "201 Created")).contains("201 Created");
         assertThat(opened).hasValue(1);
         ch.close();
+    }
+
+    @Test
+    @Timeout(20)
+    void aPollerWhosePingFoundTheServerReadyButWhoseListCameAfterItsDeletionBringsNoServerBack() throws Exception {
+        AtomicBoolean deleted = new AtomicBoolean();
+        NoServerAnswers answers = new NoServerResponder(deleted::get, () -> true, () -> "Api-Version: 1.41\r\nOstype: linux\r\n",
+                () -> "{\"ApiVersion\":\"1.41\"}", () -> !deleted.get(), Clock.systemUTC());
+        DockerUpstream lateForTheServer = new DockerUpstream() {
+            @Override
+            public RemoteStream open() throws IOException {
+                return upstream.open(); // would bring a server up (or call the deletion off)
+            }
+
+            @Override
+            public RemoteStream openIfReady() {
+                deleted.set(true); // the idle deletion began between the client's connect and this open
+                return null;
+            }
+        };
+        Path socket = Files.createTempDirectory("dblooks").resolve("docker.sock");
+        proxy = new DockerSocketProxy(socket, lateForTheServer, () -> true, answers, null, DockerSocketProxy.ProxyListener.NONE,
+                ConnectionLimits.DEFAULTS);
+        proxy.start();
+        try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+            ch.write(ByteBuffer.wrap((PING + LIST).getBytes(StandardCharsets.ISO_8859_1)));
+            String answered = readSome(ch, "[]");
+            assertThat(answered).startsWith("HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\n").endsWith("Content-Length: 2\r\n\r\n[]");
+            ch.write(ByteBuffer.wrap(CREATE.getBytes(StandardCharsets.ISO_8859_1)));
+            upstreamWrote.get(10, TimeUnit.SECONDS);
+            assertThat(upstreamGot.toString(StandardCharsets.ISO_8859_1)).as("a person's command still brings one up").isEqualTo(CREATE);
+        }
+        assertThat(opened).as("only the create opened upstream").hasValue(1);
     }
 
     @Test
