@@ -36,6 +36,8 @@ import dev.dockbridge.bridge.docker.DockerUpstream;
 import dev.dockbridge.bridge.tunnel.RemoteStream;
 import dev.dockbridge.bridge.docker.NoServerAnswers;
 import dev.dockbridge.bridge.docker.NoServerResponder;
+import dev.dockbridge.bridge.docker.RequestPathWarmup;
+import dev.dockbridge.bridge.docker.RequestRewriter;
 import dev.dockbridge.bridge.host.ExistingHostProvider;
 import dev.dockbridge.bridge.host.HostState;
 import dev.dockbridge.bridge.host.HourlyPrice;
@@ -76,6 +78,9 @@ public final class DaemonAssembly {
     private static final Duration RECONCILE_EVERY = Duration.ofSeconds(10);
     /** Billing-aware deletions land this long before the paid hour ends, so the delete is inside the hour. */
     private static final Duration BILLING_MARGIN = Duration.ofMinutes(2);
+    /** Enough for C2 to compile the request path (bench/bridge-latency.sh: 1.3-1.4x direct before, 1.0x after 2,000). */
+    private static final int WARMUP_EXCHANGES = 2000;
+    private static final int WARMUP_CLIENTS = 2;
     private static final String DEFAULT_ENDPOINT = "https://api.hetzner.cloud/v1";
     /** The simulator's API as a test-bed server reaches it; a name no user sets by accident. */
     private static final String TESTBED_SERVER_ENDPOINT = "DOCKBRIDGE_TESTBED_SERVER_API_ENDPOINT";
@@ -124,8 +129,10 @@ public final class DaemonAssembly {
                 return lifecycle.openDockerIfReady();
             }
         };
-        DockerSocketProxy proxy = new DockerSocketProxy(socket, upstream,
-                () -> lifecycle.snapshot().state() == HostState.READY, lookAnswers(lifecycle), mounts == null ? null : new BindMounts(mounts), activity,
+        BooleanSupplier hostReady = () -> lifecycle.snapshot().state() == HostState.READY;
+        NoServerAnswers looks = lookAnswers(lifecycle);
+        RequestRewriter binds = mounts == null ? null : new BindMounts(mounts);
+        DockerSocketProxy proxy = new DockerSocketProxy(socket, upstream, hostReady, looks, binds, activity,
                 new ConnectionLimits(local.maxConnections(), local.acceptsPerSecond(), local.firstByteTimeout()));
         ForwardManager forwards = null;
         ContainerWatcher watcher = null;
@@ -163,7 +170,9 @@ public final class DaemonAssembly {
         ControlCommands commands = new ControlCommands(profile.name(), "unix://" + socket, lifecycle, forwards, reaper, costs, mounts, clock);
         AtomicReference<BridgeDaemon> self = new AtomicReference<>();
         ControlServer control = new ControlServer(profile.stateDir().resolve("control.sock"), commands.handlers(() -> self.get().close()));
-        BridgeDaemon daemon = new BridgeDaemon(new BridgeDaemon.Parts(lifecycle, proxy, forwards, watcher, reaper, work, presence, mounts, control), lock);
+        RequestPathWarmup warmup = local.warmup() ? requestPathWarmup(lifecycle, hostReady, looks, binds) : null;
+        BridgeDaemon daemon = new BridgeDaemon(new BridgeDaemon.Parts(lifecycle, proxy, forwards, watcher, reaper, work, presence, mounts, control,
+                warmup), lock);
         self.set(daemon);
         return daemon;
     }
@@ -192,6 +201,30 @@ public final class DaemonAssembly {
             }
         };
         return new MountedFolders(settings, server, new ContainerBindSources(lifecycle, profile.stateDir().resolve("mounts.sock")), clock);
+    }
+
+    /** The request path run through once the first engine is ready, on a private socket that never brings a host up. */
+    private RequestPathWarmup requestPathWarmup(HostLifecycle lifecycle, BooleanSupplier hostReady, NoServerAnswers looks, RequestRewriter binds) {
+        DockerUpstream readyOnly = () -> {
+            RemoteStream stream = lifecycle.openDockerIfReady();
+            if (stream == null) {
+                throw new IOException("no engine is ready");
+            }
+            return stream;
+        };
+        RequestPathWarmup warmup = new RequestPathWarmup(profile.stateDir().resolve("warmup.sock"), readyOnly, hostReady, looks, binds,
+                WARMUP_EXCHANGES, WARMUP_CLIENTS);
+        lifecycle.addListener(new HostLifecycle.Listener() {
+            @Override
+            public void ready(ProvisionedHost host, Optional<HourlyPrice> price) {
+                warmup.start(); // the first time only
+            }
+
+            @Override
+            public void deleted(ProvisionedHost host) {
+            }
+        });
+        return warmup;
     }
 
     /**

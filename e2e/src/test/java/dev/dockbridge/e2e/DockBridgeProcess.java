@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -44,6 +45,7 @@ final class DockBridgeProcess implements AutoCloseable {
     }
 
     static DockBridgeProcess start(Path home, Path config, Map<String, String> env, String... extraArgs) throws IOException {
+        withoutWarmup(config);
         Path log = home.resolve("daemon-" + RUNS.incrementAndGet() + ".log");
         Files.createDirectories(home);
         List<String> command = new ArrayList<>(List.of(launcher().toString(), "start", "--config", config.toString()));
@@ -67,6 +69,21 @@ final class DockBridgeProcess implements AutoCloseable {
             sleep(50);
         }
         return daemon;
+    }
+
+    /**
+     * The suite's daemons skip the request-path warm-up (some 10 s of CPU each, on a machine that runs two test beds
+     * at once) unless the config says {@code local:} itself; RequestPathWarmupTest keeps it on. Appended, so that
+     * the lines an error names stay where they were.
+     */
+    private static void withoutWarmup(Path config) throws IOException {
+        if (!Files.isRegularFile(config)) {
+            return;
+        }
+        String text = Files.readString(config);
+        if (!Pattern.compile("(?m)^local:").matcher(text).find()) {
+            Files.writeString(config, text + (text.isEmpty() || text.endsWith("\n") ? "" : "\n") + "local:\n  warmup: false\n");
+        }
     }
 
     /** Runs a dockbridge command to completion. */

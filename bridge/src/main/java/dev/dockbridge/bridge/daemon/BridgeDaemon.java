@@ -9,6 +9,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.dockbridge.bridge.docker.DockerSocketProxy;
+import dev.dockbridge.bridge.docker.RequestPathWarmup;
 import dev.dockbridge.bridge.forward.ContainerWatcher;
 import dev.dockbridge.bridge.host.HostLifecycle;
 import dev.dockbridge.bridge.idle.IdleReaper;
@@ -30,10 +31,11 @@ public final class BridgeDaemon implements Closeable {
 
     /**
      * The parts, built by the composition root; {@code forwards} and {@code watcher} are null when forwarding
-     * is off, {@code reaper} when the host is not DockBridge's to delete.
+     * is off, {@code reaper} when the host is not DockBridge's to delete, {@code warmup} when turned off.
      */
     public record Parts(HostLifecycle lifecycle, DockerSocketProxy proxy, ForwardManager forwards, ContainerWatcher watcher,
-                        IdleReaper reaper, WorkMonitor work, ServerPresence presence, MountedFolders mounts, ControlServer control) {
+                        IdleReaper reaper, WorkMonitor work, ServerPresence presence, MountedFolders mounts, ControlServer control,
+                        RequestPathWarmup warmup) {
     }
 
     private static final Duration IDLE_TICK = Duration.ofSeconds(1);
@@ -61,6 +63,9 @@ public final class BridgeDaemon implements Closeable {
     public void start() throws IOException {
         // control first: 'stop' and 'status' reach the daemon from the first moment, also while it adopts
         cleanups.register(parts.control()).start();
+        if (parts.warmup() != null) {
+            cleanups.register(parts.warmup()); // it starts when the first engine is ready, maybe during the adoption below
+        }
         try {
             if (!parts.lifecycle().adopt()) {
                 log.info("no host yet: the first docker command brings one up ({})", parts.lifecycle().describe());

@@ -24,7 +24,7 @@ public record DockBridgeConfig(
 
     public DockBridgeConfig {
         provider = provider == null ? Provider.HETZNER : provider;
-        local = local == null ? new Local(null, null, null, null) : local;
+        local = local == null ? new Local(null, null, null, null, null) : local;
         ssh = ssh == null ? new Ssh(null, null, null, null, null, null, null, null, null, null) : ssh;
         remote = remote == null ? new Remote(null) : remote;
         hetzner = hetzner == null ? new Hetzner(null, null, null, null, null, null, null, null, null, null) : hetzner;
@@ -48,10 +48,12 @@ public record DockBridgeConfig(
 
     /**
      * {@code socket}: null means {@code $DOCKBRIDGE_HOME/<profile>/docker.sock}. The limits protect the daemon
-     * from runaway or hostile local clients.
+     * from runaway or hostile local clients. {@code warmup}: run the request path through once the first engine is
+     * ready, so that the first commands are as fast as later ones.
      */
-    public record Local(String socket, Integer maxConnections, Integer acceptsPerSecond, Duration firstByteTimeout) {
+    public record Local(String socket, Integer maxConnections, Integer acceptsPerSecond, Duration firstByteTimeout, Boolean warmup) {
         public Local {
+            warmup = warmup == null ? Boolean.TRUE : warmup;
             maxConnections = maxConnections == null ? 1024 : maxConnections;
             acceptsPerSecond = acceptsPerSecond == null ? 500 : acceptsPerSecond;
             firstByteTimeout = firstByteTimeout == null ? Duration.ofSeconds(30) : firstByteTimeout;
