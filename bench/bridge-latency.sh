@@ -5,6 +5,8 @@
 #   ssh -L        a persistent OpenSSH socket tunnel (ssh -N -L local.sock:remote.sock)
 #   ssh://        the docker CLI's DOCKER_HOST=ssh:// (a new ssh process and handshake per command)
 # Prints medians (hyperfine, whole process) and the ratio to direct. Run as root on Debian.
+# WARMUP_PATH=false starts the daemon with local.warmup off; otherwise the timing starts once its request-path
+# warm-up has ended (what a user has some 10 s after the first engine is ready).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${RUNS:-30}
@@ -21,6 +23,7 @@ host=198.18.1.2
 remote_sock=$dir/h1/docker.sock
 
 export DOCKBRIDGE_HOME=$dir/home
+printf 'local:\n  warmup: %s\n' "${WARMUP_PATH:-true}" >>"$dir/config.yaml"
 cli/target/dockbridge/dockbridge/bin/dockbridge start --config "$dir/config.yaml" >"$dir/daemon.log" 2>&1 &
 track $!
 db_sock=$DOCKBRIDGE_HOME/default/docker.sock
@@ -40,6 +43,10 @@ printf '#!/bin/sh\nexec /usr/bin/ssh -F %s "$@"\n' "$dir/ssh_config" >"$dir/bin/
 chmod +x "$dir/bin/ssh"
 
 for _ in $(seq 200); do [ -S "$db_sock" ] && [ -S "$dir/ssh-L.sock" ] && break; sleep 0.1; done
+if [ "${WARMUP_PATH:-true}" = true ]; then
+  for _ in $(seq 1200); do grep -q "request path warm" "$dir/daemon.log" && break; sleep 0.1; done
+  grep -o "request path warm.*" "$dir/daemon.log" >&2 || echo "the daemon's warm-up did not end within 120 s" >&2
+fi
 export DOCKER_CONFIG=$dir/docker-config
 mkdir -p "$DOCKER_CONFIG"
 

@@ -13,6 +13,7 @@ runs=${RUNS:-10}
 rtts=${RTTS:-0 20}
 works=${WORKS:-ps run exec build compose}
 warmup=${WARMUP:-2}   # warm-up runs per command (the daemon is fresh per RTT)
+warmup_path=${WARMUP_PATH:-true}   # the daemon's local.warmup; when on, the timing starts once it has ended
 bash scripts/install-deps.sh hyperfine openssh-client python3 docker-compose >/dev/null
 [ -f e2e/target/classpath.txt ] && [ -x cli/target/dockbridge/dockbridge/bin/dockbridge ] || ./mvnw -q -B -ntp -DskipTests install
 
@@ -53,7 +54,8 @@ CFG
 mkdir -p "$dir/bin"
 printf '#!/bin/sh\nexec /usr/bin/ssh -F %s "$@"\n' "$dir/ssh_config" >"$dir/bin/ssh"
 chmod +x "$dir/bin/ssh"
-relay_config "$dir/wan.yaml"
+relay_config "$dir/wan.yaml" "local:
+  warmup: $warmup_path"
 export DOCKER_CONFIG=$dir/docker-config
 mkdir -p "$DOCKER_CONFIG"
 
@@ -73,6 +75,10 @@ for rtt in $rtts; do
   track $tunnel
   db_sock=$DOCKBRIDGE_HOME/default/docker.sock
   for _ in $(seq 300); do [ -S "$db_sock" ] && [ -S "$dir/ssh-L-$rtt.sock" ] && break; sleep 0.1; done
+  if [ "$warmup_path" = true ]; then
+    for _ in $(seq 1800); do grep -q "request path warm" "$dir/daemon-$rtt.log" && break; sleep 0.1; done
+    grep -o "request path warm.*" "$dir/daemon-$rtt.log" >&2 || echo "the daemon's warm-up did not end within 180 s" >&2
+  fi
   declare -A hosts=([dockbridge]="unix://$db_sock" ["ssh -L"]="unix://$dir/ssh-L-$rtt.sock" ["ssh://"]="ssh://wan")
   for work in $works; do
     args=()
