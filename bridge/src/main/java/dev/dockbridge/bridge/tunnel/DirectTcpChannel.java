@@ -3,6 +3,7 @@ package dev.dockbridge.bridge.tunnel;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 
 import org.apache.sshd.client.channel.ChannelDirectTcpip;
 import org.apache.sshd.common.io.IoWriteFuture;
@@ -31,7 +32,7 @@ final class DirectTcpChannel extends ChannelDirectTcpip implements ChannelOpener
         this.sink = sink;
         setStreaming(Streaming.Async);
         addCloseFutureListener(f -> {
-            failQueued(new IOException("SSH channel closed"));
+            failQueued(() -> new IOException("SSH channel closed")); // made only if a write waits: most closes find none
             sink.onClose(null);
         });
     }
@@ -132,7 +133,7 @@ final class DirectTcpChannel extends ChannelDirectTcpip implements ChannelOpener
             IoWriteFuture written = getAsyncIn().writeBuffer(new ByteArrayBuffer(next.array, next.offset, piece));
             written.addListener(f -> {
                 if (!f.isWritten()) {
-                    failQueued(f.getException() != null ? f.getException() : new IOException("SSH write failed"));
+                    failQueued(() -> f.getException() != null ? f.getException() : new IOException("SSH write failed"));
                     return;
                 }
                 next.offset += piece;
@@ -143,7 +144,7 @@ final class DirectTcpChannel extends ChannelDirectTcpip implements ChannelOpener
                 writeNext();
             });
         } catch (IOException | RuntimeException e) {
-            failQueued(e);
+            failQueued(() -> e);
         }
     }
 
@@ -154,15 +155,19 @@ final class DirectTcpChannel extends ChannelDirectTcpip implements ChannelOpener
     }
 
     /** Every queued write fails with {@code error}, so callers release what they passed. */
-    private void failQueued(Throwable error) {
+    private void failQueued(Supplier<? extends Throwable> error) {
         Pending[] failed;
         synchronized (queue) {
             failed = queue.toArray(new Pending[0]);
             queue.clear();
             writing = false;
         }
+        if (failed.length == 0) {
+            return;
+        }
+        Throwable cause = error.get();
         for (Pending p : failed) {
-            p.done.completeExceptionally(error);
+            p.done.completeExceptionally(cause);
         }
     }
 }
