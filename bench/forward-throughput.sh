@@ -2,7 +2,8 @@
 # Port-forward performance, side by side in one run on the test bed:
 #   throughput  iperf3 single stream (RUN_S seconds) to a container's published port
 #   conn/s      wrk, 20 connections, against busybox httpd (which closes every connection: each request is
-#               a new forwarded connection), with wrk's error count
+#               a new forwarded connection), with wrk's error count, and the CPU time the forwarding process
+#               (the ssh client, DockBridge's daemon) spent per connection
 # through: direct (inside the host's namespace), OpenSSH ssh -L (default cipher, and aes128-gcm),
 # and a DockBridge forward. Medians of ROUNDS rounds (default 3). Also the daemon's RSS after the load.
 # Run as root on Debian.
@@ -37,9 +38,11 @@ daemon=$!
 track $daemon
 ssh_opts=(-i "$dir/client_ed25519" -o UserKnownHostsFile="$dir/known_hosts" -o StrictHostKeyChecking=yes -N)
 ssh "${ssh_opts[@]}" -L 25201:127.0.0.1:5201 -L 28080:127.0.0.1:18080 root@$host &
-track $!
+ssh_pid=$!
+track $ssh_pid
 ssh "${ssh_opts[@]}" -c aes128-gcm@openssh.com -L 35201:127.0.0.1:5201 -L 38080:127.0.0.1:18080 root@$host &
-track $!
+ssh_gcm_pid=$!
+track $ssh_gcm_pid
 for _ in $(seq 300); do
   (exec 3<>/dev/tcp/127.0.0.1/18080) 2>/dev/null && (exec 3<>/dev/tcp/127.0.0.1/28080) 2>/dev/null \
     && (exec 3<>/dev/tcp/127.0.0.1/38080) 2>/dev/null && break
@@ -48,16 +51,26 @@ done
 
 inside() { nsenter --net=/var/run/netns/$ns "$@"; }
 iperf() { "$@" -t "$run_s" -J | python3 -c 'import json,sys; print(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9)'; }
+# CPU time (user + system, ms) of a process so far
+cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) * 1000 / hz}' "/proc/$1/stat"; }
+# wrkrun PID WRK-COMMAND...: "rate errors requests cpu-ms-of-PID" (PID 0: not measured)
 wrkrun() {
-  "$@" | python3 -c '
+  local pid=$1 before=0 after=0
+  shift
+  [ "$pid" = 0 ] || before=$(cpu_ms "$pid")
+  local out
+  out=$("$@")
+  [ "$pid" = 0 ] || after=$(cpu_ms "$pid")
+  printf '%s' "$out" | python3 -c '
 import re, sys
 text = sys.stdin.read()
 rate = float(re.search(r"Requests/sec:\s+([0-9.]+)", text).group(1))
+requests = int(re.search(r"(\d+) requests in", text).group(1))
 m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
 errors = sum(int(x) for x in m.groups()) if m else 0
 n = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
 errors += int(n.group(1)) if n else 0
-print(f"{rate} {errors}")'
+print(f"{rate} {errors} {requests} {float(sys.argv[2]) - float(sys.argv[1])}")' "$before" "$after"
 }
 
 : >"$dir/results.txt"
@@ -66,10 +79,10 @@ for r in $(seq "$rounds"); do
   echo "ssh-L iperf $(iperf iperf3 -c 127.0.0.1 -p 25201)" >>"$dir/results.txt"
   echo "ssh-L-gcm iperf $(iperf iperf3 -c 127.0.0.1 -p 35201)" >>"$dir/results.txt"
   echo "dockbridge iperf $(iperf iperf3 -c 127.0.0.1 -p 5201)" >>"$dir/results.txt"
-  echo "direct wrk $(wrkrun inside wrk -t2 -c20 -d${run_s}s http://127.0.0.1:18080/index.html)" >>"$dir/results.txt"
-  echo "ssh-L wrk $(wrkrun wrk -t2 -c20 -d${run_s}s http://127.0.0.1:28080/index.html)" >>"$dir/results.txt"
-  echo "ssh-L-gcm wrk $(wrkrun wrk -t2 -c20 -d${run_s}s http://127.0.0.1:38080/index.html)" >>"$dir/results.txt"
-  echo "dockbridge wrk $(wrkrun wrk -t2 -c20 -d${run_s}s http://127.0.0.1:18080/index.html)" >>"$dir/results.txt"
+  echo "direct wrk $(wrkrun 0 inside wrk -t2 -c20 -d${run_s}s http://127.0.0.1:18080/index.html)" >>"$dir/results.txt"
+  echo "ssh-L wrk $(wrkrun $ssh_pid wrk -t2 -c20 -d${run_s}s http://127.0.0.1:28080/index.html)" >>"$dir/results.txt"
+  echo "ssh-L-gcm wrk $(wrkrun $ssh_gcm_pid wrk -t2 -c20 -d${run_s}s http://127.0.0.1:38080/index.html)" >>"$dir/results.txt"
+  echo "dockbridge wrk $(wrkrun $daemon wrk -t2 -c20 -d${run_s}s http://127.0.0.1:18080/index.html)" >>"$dir/results.txt"
 done
 rss=$(awk '/VmRSS/ {print $2}' /proc/$daemon/status)
 
@@ -84,9 +97,13 @@ names = {"direct": "direct (inside the namespace)", "ssh-L": "OpenSSH ssh -L (de
          "ssh-L-gcm": "OpenSSH ssh -L (aes128-gcm)", "dockbridge": "DockBridge forward"}
 base = med("ssh-L", "iperf"); base_c = med("ssh-L", "wrk")
 print(f"Median of {sys.argv[2]} rounds; iperf3 single stream; wrk -c20 against httpd that closes every connection\n")
-print("| through | Gbit/s | vs ssh -L | new conn/s | vs ssh -L | wrk errors (all rounds) |")
-print("|---|---|---|---|---|---|")
+def cpu_per_conn(path):
+    # the forwarding process's CPU time per connection, microseconds: median over rounds
+    return statistics.median(float(r[5]) * 1000 / int(r[4]) for r in rows if r[0] == path and r[1] == "wrk")
+print("| through | Gbit/s | vs ssh -L | new conn/s | vs ssh -L | CPU µs per conn | wrk errors (all rounds) |")
+print("|---|---|---|---|---|---|---|")
 for p in ["direct", "ssh-L", "ssh-L-gcm", "dockbridge"]:
-    print(f"| {names[p]} | {med(p, 'iperf'):.2f} | {med(p, 'iperf') / base:.2f} | {med(p, 'wrk'):.0f} | {med(p, 'wrk') / base_c:.2f} | {errs(p)} |")
+    cpu = "n/a" if p == "direct" else f"{cpu_per_conn(p):.0f}"
+    print(f"| {names[p]} | {med(p, 'iperf'):.2f} | {med(p, 'iperf') / base:.2f} | {med(p, 'wrk'):.0f} | {med(p, 'wrk') / base_c:.2f} | {cpu} | {errs(p)} |")
 print(f"\nDockBridge daemon RSS after the load: {int(sys.argv[3]) / 1024:.0f} MiB")
 PY
