@@ -48,10 +48,13 @@ public final class TestHost {
 
     /**
      * Mounts for a process of the host's machine (its sshd, its dockerd): this machine's folders are hidden (a real
-     * server cannot see them), and the server's disk is at {@code /var/lib/dockbridge/mounts}.
+     * server cannot see them), and the server's disk is at {@code /var/lib/dockbridge/mounts}. Root's home is the
+     * server's own, empty as on a new server: this machine's {@code ~/.bashrc} (which bash reads for every command
+     * sshd starts) would otherwise run on the server, with whatever it prints and however long it takes.
      */
     private String machineMounts() {
-        return "mkdir -p " + localFiles + " && mount -t tmpfs -o mode=755 tmpfs " + localFiles
+        return "mount -t tmpfs -o mode=700 tmpfs /root"
+                + " && mkdir -p " + localFiles + " && mount -t tmpfs -o mode=755 tmpfs " + localFiles
                 + " && mkdir -p /var/lib/dockbridge/mounts && mount --bind " + serverDisk() + " /var/lib/dockbridge/mounts";
     }
 
