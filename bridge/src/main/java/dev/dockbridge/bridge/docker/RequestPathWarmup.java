@@ -111,6 +111,7 @@ public final class RequestPathWarmup implements Closeable {
             }
         } finally {
             proxy.close();
+            threads.shutdown(); // once only: its threads end with this run instead of idling for the daemon's life
         }
         return done;
     }
@@ -175,7 +176,7 @@ public final class RequestPathWarmup implements Closeable {
         String lower = s.substring(ping + 4, head).toLowerCase(Locale.ROOT);
         int at = lower.indexOf("\r\ncontent-length:");
         if (at < 0) {
-            return false; // read to the end of the stream
+            return false; // the engine's /version always has a length: without one, wait for the end of the stream
         }
         int end = lower.indexOf("\r\n", at + 2);
         long length = Long.parseLong(lower.substring(at + "\r\ncontent-length:".length(), end < 0 ? lower.length() : end).strip());

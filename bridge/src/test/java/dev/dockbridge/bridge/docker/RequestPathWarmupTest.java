@@ -46,10 +46,19 @@ class RequestPathWarmupTest {
         Path socket = Files.createTempDirectory("dbwarm").resolve("warmup.sock");
         try (RequestPathWarmup warmup = new RequestPathWarmup(socket, engine(opened, pings, "200 OK"), () -> true, ready, null, 60, 2)) {
             assertThat(warmup.run()).isEqualTo(60);
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (warmupThreads() > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(warmupThreads()).as("its threads end with the run, not with the daemon").isZero();
         }
         assertThat(opened).as("one engine connection per exchange").hasValue(60);
         assertThat(pings).as("pings are answered here").hasValue(0);
         assertThat(socket).as("the private socket goes with the warm-up").doesNotExist();
+    }
+
+    private static long warmupThreads() {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("request-warmup") && t.isAlive()).count();
     }
 
     @Test
