@@ -124,6 +124,28 @@ class SshSetupsTest {
         assertThat(refused.stderr()).containsIgnoringCase("host key verification failed");
     }
 
+    /** A server of the user's own whose ~/.bashrc prints: what DockBridge's commands print there is not theirs alone. */
+    @Test
+    void aShellThatPrintsForEveryCommandIsNamedWithTheFix(TestBed bed) throws Exception {
+        Path work = Files.createTempDirectory("dbe2e-noisy-shell");
+        Path config = Files.writeString(work.resolve("config.yaml"), bed.sshConfig(1, ""));
+        Path home = work.resolve("home");
+        Cmd.Result noisy = DockBridgeProcess.run(home, Duration.ofSeconds(60), "ssh", "--config", config.toString(), "--",
+                "echo 'echo welcome to the build box' > ~/.bashrc");
+        assertThat(noisy.exitCode()).as(noisy.describe()).isZero();
+        try (DockBridgeProcess daemon = DockBridgeProcess.start(home, config)) {
+            DockerCli docker = new DockerCli(daemon.socket(), work.resolve("docker-config"));
+            Cmd.Result ps = docker.run(Duration.ofSeconds(60), "ps");
+            assertThat(ps.exitCode()).as(ps.describe() + daemon.log()).isZero();
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(daemon.log())
+                    .contains("the shell on " + bed.host(1).address() + " prints for every command ('welcome to the build box')")
+                    .contains("put 'case $- in *i*) ;; *) return;; esac' at the top of ~/.bashrc there"));
+        } finally {
+            Cmd.Result quiet = DockBridgeProcess.run(home, Duration.ofSeconds(60), "ssh", "--config", config.toString(), "--", "rm -f ~/.bashrc");
+            assertThat(quiet.exitCode()).as(quiet.describe()).isZero();
+        }
+    }
+
     private static Path newKey(Path dir, String name, String passphrase) throws IOException {
         Path key = dir.resolve(name);
         Cmd.Result r = Cmd.exec(Duration.ofSeconds(20), Map.of(), null, "ssh-keygen", "-q", "-t", "ed25519", "-N", passphrase, "-C", name,

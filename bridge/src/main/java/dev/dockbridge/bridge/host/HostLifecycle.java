@@ -164,6 +164,7 @@ public final class HostLifecycle implements Closeable {
     private final ExecutorService checker = Executors.newSingleThreadExecutor(Threads.named("host-check"));
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private final DockerReadiness readiness;
+    private final ShellCheck shellCheck;
 
     // Confined to the machine's thread.
     private HostState state = HostState.ABSENT;
@@ -204,6 +205,7 @@ public final class HostLifecycle implements Closeable {
         this.bootTimeout = bootTimeout;
         this.clock = clock;
         this.readiness = new DockerReadiness(remoteSocket, clock);
+        this.shellCheck = new ShellCheck(clock);
         this.since = clock.instant();
         publish();
     }
@@ -1019,6 +1021,7 @@ public final class HostLifecycle implements Closeable {
             Optional<HourlyPrice> price = provider.disposable() ? price(h) : Optional.empty();
             log.info("host ready: {} at {} after {} s", h.name(), h.ssh().host(), seconds(started));
             post(new Up(e, h, t, price));
+            checkShell(session, ready);
         } catch (IOException | RuntimeException ex) {
             if (t != null) {
                 t.close();
@@ -1030,6 +1033,15 @@ public final class HostLifecycle implements Closeable {
             log.warn("host not ready: {}", why);
             post(new BringUpFailed(e, ex instanceof IOException io && why.equals(message(ex)) ? io : new HostUnavailableException(why, ex),
                     createTried));
+        }
+    }
+
+    /** On its own thread, after the Up: the first command does not wait for it. */
+    private void checkShell(Tunnel t, ProvisionedHost h) {
+        try {
+            work.execute(() -> shellCheck.problem(t, h.ssh().user(), h.ssh().host()).ifPresent(problem -> log.warn("{}: {}", h.name(), problem)));
+        } catch (RejectedExecutionException closing) {
+            // the lifecycle is closing: nobody would act on the answer
         }
     }
 

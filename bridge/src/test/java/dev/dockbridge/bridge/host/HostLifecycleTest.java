@@ -554,6 +554,9 @@ class HostLifecycleTest {
 
         @Override
         public CommandResult run(String command, byte[] stdin, Duration timeout) {
+            if (command.equals(ShellCheck.COMMAND)) {
+                return new CommandResult(0, ""); // the shell check after each bring-up: not what these tests count
+            }
             commands.add(command);
             try {
                 runGate.await();
