@@ -53,6 +53,12 @@ inside() { nsenter --net=/var/run/netns/$ns "$@"; }
 iperf() { "$@" -t "$run_s" -J | python3 -c 'import json,sys; print(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9)'; }
 # CPU time (user + system, ms) of a process so far
 cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) * 1000 / hz}' "/proc/$1/stat"; }
+# CPU time (ms) of each thread of a process so far, summed by thread name with digits dropped: "name ms" lines
+thread_ms() {
+  for t in /proc/"$1"/task/*; do
+    printf '%s %s\n' "$(tr -d ' ' <"$t/comm" | tr -d '0-9')" "$(awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) * 1000 / hz}' "$t/stat")"
+  done 2>/dev/null | awk '{ms[$1] += $2} END {for (n in ms) print n, ms[n]}'
+}
 # wrkrun PID WRK-COMMAND...: "rate errors requests cpu-ms-of-PID" (PID 0: not measured)
 wrkrun() {
   local pid=$1 before=0 after=0
@@ -74,6 +80,7 @@ print(f"{rate} {errors} {requests} {float(sys.argv[2]) - float(sys.argv[1])}")' 
 }
 
 : >"$dir/results.txt"
+: >"$dir/threads.txt"
 for r in $(seq "$rounds"); do
   echo "direct iperf $(iperf inside iperf3 -c 127.0.0.1 -p 5201)" >>"$dir/results.txt"
   echo "ssh-L iperf $(iperf iperf3 -c 127.0.0.1 -p 25201)" >>"$dir/results.txt"
@@ -82,7 +89,11 @@ for r in $(seq "$rounds"); do
   echo "direct wrk $(wrkrun 0 inside wrk -t2 -c20 -d${run_s}s http://127.0.0.1:18080/index.html)" >>"$dir/results.txt"
   echo "ssh-L wrk $(wrkrun $ssh_pid wrk -t2 -c20 -d${run_s}s http://127.0.0.1:28080/index.html)" >>"$dir/results.txt"
   echo "ssh-L-gcm wrk $(wrkrun $ssh_gcm_pid wrk -t2 -c20 -d${run_s}s http://127.0.0.1:38080/index.html)" >>"$dir/results.txt"
-  echo "dockbridge wrk $(wrkrun $daemon wrk -t2 -c20 -d${run_s}s http://127.0.0.1:18080/index.html)" >>"$dir/results.txt"
+  thread_ms $daemon >"$dir/threads-before.txt"
+  line="dockbridge wrk $(wrkrun $daemon wrk -t2 -c20 -d${run_s}s http://127.0.0.1:18080/index.html)"
+  echo "$line" >>"$dir/results.txt"
+  thread_ms $daemon | awk -v round="$r" -v requests="$(echo "$line" | cut -d' ' -f5)" 'NR == FNR {before[$1] = $2; next}
+    {print round, $1, ($2 - before[$1]) * 1000 / requests}' "$dir/threads-before.txt" - >>"$dir/threads.txt"
 done
 rss=$(awk '/VmRSS/ {print $2}' /proc/$daemon/status)
 
@@ -106,4 +117,21 @@ for p in ["direct", "ssh-L", "ssh-L-gcm", "dockbridge"]:
     cpu = "n/a" if p == "direct" else f"{cpu_per_conn(p):.0f}"
     print(f"| {names[p]} | {med(p, 'iperf'):.2f} | {med(p, 'iperf') / base:.2f} | {med(p, 'wrk'):.0f} | {med(p, 'wrk') / base_c:.2f} | {cpu} | {errs(p)} |")
 print(f"\nDockBridge daemon RSS after the load: {int(sys.argv[3]) / 1024:.0f} MiB")
+PY
+# where the daemon's CPU per connection went, by thread (digits dropped from names), round by round
+python3 - "$dir/threads.txt" "$rounds" <<'PY'
+import collections, sys
+per = collections.defaultdict(dict)
+for line in open(sys.argv[1]):
+    r, name, us = line.split()
+    per[name][int(r)] = float(us)
+rounds = range(1, int(sys.argv[2]) + 1)
+names = sorted(per, key=lambda n: -sum(per[n].values()))
+print("\nDockBridge daemon: CPU µs per connection by thread, round by round\n")
+print("| thread | " + " | ".join(f"round {r}" for r in rounds) + " |")
+print("|---|" + "---|" * len(rounds))
+for n in names:
+    if max(per[n].values()) >= 1:
+        print(f"| {n} | " + " | ".join(f"{per[n].get(r, 0):.0f}" for r in rounds) + " |")
+print("| all | " + " | ".join(f"{sum(per[n].get(r, 0) for n in per):.0f}" for r in rounds) + " |")
 PY

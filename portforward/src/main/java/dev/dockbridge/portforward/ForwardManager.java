@@ -25,6 +25,9 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
@@ -46,7 +49,7 @@ public final class ForwardManager implements Closeable {
     private final ChannelOpener opener;
     private final List<InetAddress> bind;
     private final Clock clock;
-    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
+    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
     private final Object lock = new Object();
     private final Map<String, Forward> forwards = new LinkedHashMap<>(); // guarded by lock
     private final Set<String> warned = new HashSet<>(); // guarded by lock
@@ -208,7 +211,7 @@ public final class ForwardManager implements Closeable {
     private List<Channel> tryBind(ForwardTarget target, int port, ForwardStats stats) {
         List<Channel> bound = new ArrayList<>();
         for (InetAddress address : bind) {
-            ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+            ServerBootstrap b = new ServerBootstrap().group(group).channel(Epoll.isAvailable() ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
                     .childOption(ChannelOption.AUTO_READ, false)
                     // pooled heap and direct buffers, cached per event loop: the relay copies each chunk into one
                     .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)

@@ -11,11 +11,12 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.SocketChannel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.util.ArrayDeque;
 import java.util.concurrent.CompletionException;
 
 /**
  * Relays one accepted local connection to one remote channel. Auto-read is off: the first read waits for
- * the remote channel to open, and reading pauses whenever {@link #MAX_IN_FLIGHT} bytes are handed to the
+ * the remote channel to open (bytes and an EOF that epoll delivers before are kept until then), and reading pauses whenever {@link #MAX_IN_FLIGHT} bytes are handed to the
  * remote side but not yet taken by it; remote bytes are acknowledged only once written locally. A half-close in either direction is passed
  * on; the connection closes when both directions have ended or either failed.
  */
@@ -28,12 +29,14 @@ final class RelayHandler extends ChannelInboundHandlerAdapter implements Channel
     private final ForwardTarget target;
     private final ChannelOpener opener;
     private final ForwardStats stats;
+    private final ArrayDeque<ByteBuf> early = new ArrayDeque<>(); // read before the remote channel opened; event loop only
     private Channel channel;
     private volatile ChannelOpener.RemoteEnd remote;
 
     private int inFlight; // event loop only
     private boolean localEof; // event loop only
     private boolean remoteEof; // event loop only
+    private boolean inputEnded; // the local peer's EOF arrived (epoll refuses a read after it); event loop only
 
     RelayHandler(ForwardTarget target, ChannelOpener opener, ForwardStats stats) {
         this.target = target;
@@ -57,13 +60,35 @@ final class RelayHandler extends ChannelInboundHandlerAdapter implements Channel
                 end.close();
                 return;
             }
-            channel.read();
+            // what the transport delivered before the channel opened goes first, in order, then the EOF if it came
+            ByteBuf b;
+            while ((b = early.poll()) != null) {
+                send(ctx, b);
+            }
+            if (inputEnded) {
+                endInput(ctx);
+            } else if (inFlight < MAX_IN_FLIGHT) {
+                channel.read();
+            }
         }));
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         ByteBuf buf = (ByteBuf) msg;
+        if (remote == null) {
+            // epoll reads what arrived with a peer's FIN even before a read was asked for: kept until the channel opens
+            early.add(buf);
+            return;
+        }
+        send(ctx, buf);
+        if (inFlight < MAX_IN_FLIGHT && !inputEnded) {
+            ctx.read(); // overlap reading with sending, up to the bound
+        }
+    }
+
+    private void send(ChannelHandlerContext ctx, ByteBuf read) {
+        ByteBuf buf = read;
         if (!buf.hasArray()) { // Netty reads into direct memory; SSH packets are built from arrays: one copy, pooled
             ByteBuf heap = ctx.alloc().heapBuffer(buf.readableBytes());
             heap.writeBytes(buf);
@@ -80,40 +105,41 @@ final class RelayHandler extends ChannelInboundHandlerAdapter implements Channel
             inFlight -= length;
             if (error != null) {
                 ctx.close();
-            } else if (inFlight < MAX_IN_FLIGHT) {
+            } else if (inFlight < MAX_IN_FLIGHT && !inputEnded) {
                 ctx.read(); // room again: the remote side took what was queued
             }
         }));
-        if (inFlight < MAX_IN_FLIGHT) {
-            ctx.read(); // overlap reading with sending, up to the bound
-        }
     }
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof ChannelInputShutdownEvent) {
-            ChannelOpener.RemoteEnd r = remote;
-            if (r == null) {
-                ctx.close();
-                return;
-            }
-            // done with this direction only once the EOF (and every byte queued before it) reached the remote side
-            r.shutdownOutput().whenComplete((ok, error) -> ctx.executor().execute(() -> {
-                if (error != null) {
-                    ctx.close();
-                    return;
-                }
-                localEof = true;
-                closeIfDone();
-            }));
+            inputEnded = true;
+            if (remote != null) {
+                endInput(ctx);
+            } // else passed on once the channel is open, after the bytes before it
         } else {
             ctx.fireUserEventTriggered(evt);
         }
     }
 
+    /** Done with this direction only once the EOF (and every byte queued before it) reached the remote side. */
+    private void endInput(ChannelHandlerContext ctx) {
+        remote.shutdownOutput().whenComplete((ok, error) -> ctx.executor().execute(() -> {
+            if (error != null) {
+                ctx.close();
+                return;
+            }
+            localEof = true;
+            closeIfDone();
+        }));
+    }
+
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         stats.closed();
+        early.forEach(ByteBuf::release);
+        early.clear();
         ChannelOpener.RemoteEnd r = remote;
         if (r != null) {
             r.close();
