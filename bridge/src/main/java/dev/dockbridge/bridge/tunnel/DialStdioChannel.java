@@ -18,6 +18,7 @@ final class DialStdioChannel extends ChannelExec implements TunnelChannel {
     private static final Logger log = LoggerFactory.getLogger(DialStdioChannel.class);
 
     private final InboundChunks inbound = new InboundChunks();
+    private final EofGate eofGate = new EofGate();
 
     DialStdioChannel(String remoteSocket) {
         super(command(remoteSocket), null, Map.of());
@@ -54,5 +55,24 @@ final class DialStdioChannel extends ChannelExec implements TunnelChannel {
     public void handleEof() throws IOException {
         super.handleEof();
         inbound.eof();
+    }
+
+    // ---- the EOF never follows the CLOSE (EofGate)
+
+    @Override
+    protected IoWriteFuture sendEof() throws IOException {
+        return eofGate.send(super::sendEof);
+    }
+
+    @Override
+    protected void preClose() {
+        eofGate.closing();
+        super.preClose();
+    }
+
+    @Override
+    public void handleClose() throws IOException {
+        eofGate.closing();
+        super.handleClose();
     }
 }

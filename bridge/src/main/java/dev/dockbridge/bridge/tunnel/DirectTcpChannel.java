@@ -24,6 +24,7 @@ final class DirectTcpChannel extends ChannelDirectTcpip implements ChannelOpener
     private static final SshdSocketAddress ORIGIN = new SshdSocketAddress("127.0.0.1", 0);
 
     private final ChannelOpener.RemoteSink sink;
+    private final EofGate eofGate = new EofGate();
     private final ArrayDeque<Pending> queue = new ArrayDeque<>();
     private boolean writing; // guarded by queue
 
@@ -169,5 +170,24 @@ final class DirectTcpChannel extends ChannelDirectTcpip implements ChannelOpener
         for (Pending p : failed) {
             p.done.completeExceptionally(cause);
         }
+    }
+
+    // ---- the EOF never follows the CLOSE (EofGate)
+
+    @Override
+    protected IoWriteFuture sendEof() throws IOException {
+        return eofGate.send(super::sendEof);
+    }
+
+    @Override
+    protected void preClose() {
+        eofGate.closing();
+        super.preClose();
+    }
+
+    @Override
+    public void handleClose() throws IOException {
+        eofGate.closing();
+        super.handleClose();
     }
 }

@@ -336,7 +336,7 @@ public final class SshTunnel implements Tunnel {
      */
     private void holdInteractive(ClientSession s) {
         try {
-            ChannelExec hold = s.createExecChannel("exec sleep 2147483647");
+            ChannelExec hold = CommandChannel.open(s, "exec sleep 2147483647");
             hold.setUsePty(true);
             hold.setOut(OutputStream.nullOutputStream());
             hold.setErr(OutputStream.nullOutputStream());
@@ -528,15 +528,15 @@ public final class SshTunnel implements Tunnel {
      */
     @Override
     public CommandResult run(String command, byte[] stdin, Duration timeout) throws IOException {
-        try (ChannelExec exec = session().createExecChannel(command)) {
+        try (ChannelExec exec = CommandChannel.open(session(), command)) {
             ByteArrayOutputStream output = new ByteArrayOutputStream();
             OutputStream bounded = new BoundedOutput(output, COMMAND_OUTPUT_LIMIT);
             exec.setOut(bounded);
             exec.setErr(bounded);
             awaitOpen(exec);
-            // The input is written here, not by sshd-core's pump thread: that thread could send its EOF after the
-            // channel's close (a command that exits without reading), and OpenSSH ends the whole session for that
-            // ("ieof packet referred to nonexistent channel"), with every docker connection on it.
+            // The input is written here, not by sshd-core's pump thread, and its end goes through CommandChannel's
+            // EofGate: an EOF after the channel's close (a command that exits without reading) makes OpenSSH end the
+            // whole session ("ieof packet referred to nonexistent channel"), with every docker connection on it.
             try (OutputStream in = exec.getInvertedIn()) {
                 if (stdin != null && stdin.length > 0) {
                     in.write(stdin);
@@ -554,7 +554,7 @@ public final class SshTunnel implements Tunnel {
 
     @Override
     public RemoteProcess start(String command) throws IOException {
-        ChannelExec exec = session().createExecChannel(command);
+        ChannelExec exec = CommandChannel.open(session(), command);
         ByteArrayOutputStream errors = new ByteArrayOutputStream();
         exec.setErr(new BoundedOutput(errors, COMMAND_OUTPUT_LIMIT));
         try {
@@ -620,7 +620,7 @@ public final class SshTunnel implements Tunnel {
 
     private boolean socketExists(ClientSession s, String path) throws TunnelException {
         String command = "test -S '" + path.replace("'", "") + "' && echo socket";
-        try (ChannelExec probe = s.createExecChannel(command)) {
+        try (ChannelExec probe = CommandChannel.open(s, command)) {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             probe.setOut(out);
             probe.setErr(OutputStream.nullOutputStream());

@@ -21,6 +21,7 @@ final class StreamLocalChannel extends AbstractClientChannel implements TunnelCh
     static final String TYPE = "direct-streamlocal@openssh.com";
 
     private final String socketPath;
+    private final EofGate eofGate = new EofGate();
     private final InboundChunks inbound = new InboundChunks();
 
     StreamLocalChannel(String socketPath) {
@@ -73,5 +74,24 @@ final class StreamLocalChannel extends AbstractClientChannel implements TunnelCh
     public void handleEof() throws IOException {
         super.handleEof();
         inbound.eof();
+    }
+
+    // ---- the EOF never follows the CLOSE (EofGate)
+
+    @Override
+    protected IoWriteFuture sendEof() throws IOException {
+        return eofGate.send(super::sendEof);
+    }
+
+    @Override
+    protected void preClose() {
+        eofGate.closing();
+        super.preClose();
+    }
+
+    @Override
+    public void handleClose() throws IOException {
+        eofGate.closing();
+        super.handleClose();
     }
 }
