@@ -25,12 +25,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,7 +44,8 @@ public final class ForwardManager implements Closeable {
     private final ChannelOpener opener;
     private final List<InetAddress> bind;
     private final Clock clock;
-    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+    private final Transport transport;
+    private final EventLoopGroup group;
     private final Object lock = new Object();
     private final Map<String, Forward> forwards = new LinkedHashMap<>(); // guarded by lock
     private final Set<String> warned = new HashSet<>(); // guarded by lock
@@ -70,12 +66,18 @@ public final class ForwardManager implements Closeable {
         this(opener, bindAddresses, DEFAULT_MAX_CONNECTIONS, clock);
     }
 
+    public ForwardManager(ChannelOpener opener, List<String> bindAddresses, int maxConnections, Clock clock) {
+        this(opener, bindAddresses, maxConnections, Transport.best(), clock);
+    }
+
     /**
      * @param bindAddresses  loopback literals; those this machine lacks (e.g. no IPv6) are skipped with a warning
      * @param maxConnections open connections per forward; more are closed as they arrive
      */
-    public ForwardManager(ChannelOpener opener, List<String> bindAddresses, int maxConnections, Clock clock) {
+    public ForwardManager(ChannelOpener opener, List<String> bindAddresses, int maxConnections, Transport transport, Clock clock) {
         this.maxConnections = maxConnections;
+        this.transport = transport;
+        this.group = new MultiThreadIoEventLoopGroup(transport.handlers());
         this.opener = opener;
         this.clock = clock;
         List<InetAddress> usable = new ArrayList<>();
@@ -211,7 +213,7 @@ public final class ForwardManager implements Closeable {
     private List<Channel> tryBind(ForwardTarget target, int port, ForwardStats stats) {
         List<Channel> bound = new ArrayList<>();
         for (InetAddress address : bind) {
-            ServerBootstrap b = new ServerBootstrap().group(group).channel(Epoll.isAvailable() ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
+            ServerBootstrap b = new ServerBootstrap().group(group).channel(transport.serverChannel())
                     .childOption(ChannelOption.AUTO_READ, false)
                     // pooled heap and direct buffers, cached per event loop: the relay copies each chunk into one
                     .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)

@@ -59,13 +59,22 @@ class ForwardManagerTest {
         });
         t.setDaemon(true);
         t.start();
-        manager = new ForwardManager(new LoopbackOpener(), List.of("127.0.0.1"), Clock.systemUTC());
+        manager = manager(new LoopbackOpener());
     }
 
     @AfterEach
     void stop() throws IOException {
         manager.close();
         echo.close();
+    }
+
+    /** The transport under test: epoll where it loads; {@link ForwardManagerNioTest} runs every case on NIO. */
+    Transport transport() {
+        return Transport.best();
+    }
+
+    private ForwardManager manager(ChannelOpener opener) {
+        return new ForwardManager(opener, List.of("127.0.0.1"), ForwardManager.DEFAULT_MAX_CONNECTIONS, transport(), Clock.systemUTC());
     }
 
     private static int freePort() throws IOException {
@@ -115,7 +124,7 @@ class ForwardManagerTest {
     @Test
     void bytesSurviveATransportThatReadsLateAndOneThatReusesItsBuffer() throws Exception {
         ExecutorService transport = Executors.newSingleThreadExecutor();
-        ForwardManager late = new ForwardManager(new LateWritingOpener(new LoopbackOpener(), transport), List.of("127.0.0.1"), Clock.systemUTC());
+        ForwardManager late = manager(new LateWritingOpener(new LoopbackOpener(), transport));
         try {
             late.apply(List.of(new ForwardSpec("web", "tcp", "127.0.0.1", echo.getLocalPort())));
             int local = late.snapshot().get(0).localPort();
@@ -187,7 +196,7 @@ class ForwardManagerTest {
             }
             return real.open(host, port, sink);
         };
-        ForwardManager m = new ForwardManager(opener, List.of("127.0.0.1"), Clock.systemUTC());
+        ForwardManager m = manager(opener);
         try {
             int port = echo.getLocalPort();
             m.apply(List.of(new ForwardSpec("web", "tcp", "127.0.0.1", port, "192.0.2.7", port)));
