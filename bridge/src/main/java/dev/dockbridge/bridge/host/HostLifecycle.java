@@ -893,13 +893,13 @@ public final class HostLifecycle implements Closeable {
         host = null;
         epoch++;
         t.close();
+        notifyListeners(l -> l.gone(h, g.deletedAt())); // before the log line: whoever reads it finds the cost book closed
         if (g.deletedAt().isPresent()) {
             log.warn("server {} ({}) deleted itself at {}: no DockBridge session reached it for the guard's time; the next docker command "
                     + "creates a new one", h.name(), h.id(), g.deletedAt().get());
         } else {
             log.warn("server {} ({}) no longer exists (deleted outside DockBridge?); the next docker command creates a new one", h.name(), h.id());
         }
-        notifyListeners(l -> l.gone(h, g.deletedAt()));
         enter(HostState.ABSENT, null);
         g.handled().complete(true);
     }
