@@ -6,13 +6,14 @@ import java.util.Map;
 import org.apache.sshd.client.channel.ChannelExec;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.io.IoWriteFuture;
+import org.apache.sshd.common.util.buffer.Buffer;
 import org.apache.sshd.common.session.ConnectionService;
 
 /** A command on the host: sshd-core's exec channel, whose EOF (the end of the command's input) never follows its CLOSE. */
-final class CommandChannel extends ChannelExec {
-    private final EofGate eofGate = new EofGate();
+class CommandChannel extends ChannelExec {
+    private final ChannelWriteGate writeGate = new ChannelWriteGate();
 
-    private CommandChannel(String command) {
+    CommandChannel(String command) {
         super(command, null, Map.of());
     }
 
@@ -23,20 +24,27 @@ final class CommandChannel extends ChannelExec {
         return channel;
     }
 
+    // ---- no packet follows the CLOSE (ChannelWriteGate)
+
+    @Override
+    public IoWriteFuture writePacket(Buffer buffer) throws IOException {
+        return writeGate.write(this, () -> super.writePacket(buffer));
+    }
+
     @Override
     protected IoWriteFuture sendEof() throws IOException {
-        return eofGate.send(super::sendEof);
+        return writeGate.eof(super::sendEof);
     }
 
     @Override
     protected void preClose() {
-        eofGate.closing();
+        writeGate.closing();
         super.preClose();
     }
 
     @Override
     public void handleClose() throws IOException {
-        eofGate.closing();
+        writeGate.serverClosed();
         super.handleClose();
     }
 }

@@ -2,9 +2,7 @@ package dev.dockbridge.bridge.tunnel;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.Map;
 
-import org.apache.sshd.client.channel.ChannelExec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.apache.sshd.common.io.IoWriteFuture;
@@ -14,14 +12,13 @@ import org.apache.sshd.common.io.IoWriteFuture;
  * host (what the docker CLI's {@code ssh://} transport does). It is a session channel, so OpenSSH's
  * {@code MaxSessions} caps how many can be open at once; forwarding channels are not capped that way.
  */
-final class DialStdioChannel extends ChannelExec implements TunnelChannel {
+final class DialStdioChannel extends CommandChannel implements TunnelChannel {
     private static final Logger log = LoggerFactory.getLogger(DialStdioChannel.class);
 
     private final InboundChunks inbound = new InboundChunks();
-    private final EofGate eofGate = new EofGate();
 
     DialStdioChannel(String remoteSocket) {
-        super(command(remoteSocket), null, Map.of());
+        super(command(remoteSocket));
         setStreaming(Streaming.Async);
         addCloseFutureListener(f -> inbound.closed());
     }
@@ -55,24 +52,5 @@ final class DialStdioChannel extends ChannelExec implements TunnelChannel {
     public void handleEof() throws IOException {
         super.handleEof();
         inbound.eof();
-    }
-
-    // ---- the EOF never follows the CLOSE (EofGate)
-
-    @Override
-    protected IoWriteFuture sendEof() throws IOException {
-        return eofGate.send(super::sendEof);
-    }
-
-    @Override
-    protected void preClose() {
-        eofGate.closing();
-        super.preClose();
-    }
-
-    @Override
-    public void handleClose() throws IOException {
-        eofGate.closing();
-        super.handleClose();
     }
 }

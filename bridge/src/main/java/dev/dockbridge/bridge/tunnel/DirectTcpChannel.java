@@ -7,6 +7,7 @@ import java.util.function.Supplier;
 
 import org.apache.sshd.client.channel.ChannelDirectTcpip;
 import org.apache.sshd.common.io.IoWriteFuture;
+import org.apache.sshd.common.util.buffer.Buffer;
 import org.apache.sshd.common.util.buffer.ByteArrayBuffer;
 import org.apache.sshd.common.util.net.SshdSocketAddress;
 
@@ -24,7 +25,7 @@ final class DirectTcpChannel extends ChannelDirectTcpip implements ChannelOpener
     private static final SshdSocketAddress ORIGIN = new SshdSocketAddress("127.0.0.1", 0);
 
     private final ChannelOpener.RemoteSink sink;
-    private final EofGate eofGate = new EofGate();
+    private final ChannelWriteGate writeGate = new ChannelWriteGate();
     private final ArrayDeque<Pending> queue = new ArrayDeque<>();
     private boolean writing; // guarded by queue
 
@@ -172,22 +173,27 @@ final class DirectTcpChannel extends ChannelDirectTcpip implements ChannelOpener
         }
     }
 
-    // ---- the EOF never follows the CLOSE (EofGate)
+    // ---- no packet follows the CLOSE (ChannelWriteGate)
+
+    @Override
+    public IoWriteFuture writePacket(Buffer buffer) throws IOException {
+        return writeGate.write(this, () -> super.writePacket(buffer));
+    }
 
     @Override
     protected IoWriteFuture sendEof() throws IOException {
-        return eofGate.send(super::sendEof);
+        return writeGate.eof(super::sendEof);
     }
 
     @Override
     protected void preClose() {
-        eofGate.closing();
+        writeGate.closing();
         super.preClose();
     }
 
     @Override
     public void handleClose() throws IOException {
-        eofGate.closing();
+        writeGate.serverClosed();
         super.handleClose();
     }
 }

@@ -535,7 +535,7 @@ public final class SshTunnel implements Tunnel {
             exec.setErr(bounded);
             awaitOpen(exec);
             // The input is written here, not by sshd-core's pump thread, and its end goes through CommandChannel's
-            // EofGate: an EOF after the channel's close (a command that exits without reading) makes OpenSSH end the
+            // ChannelWriteGate: a packet after the channel's close (a command that exits without reading) makes OpenSSH end the
             // whole session ("ieof packet referred to nonexistent channel"), with every docker connection on it.
             try (OutputStream in = exec.getInvertedIn()) {
                 if (stdin != null && stdin.length > 0) {

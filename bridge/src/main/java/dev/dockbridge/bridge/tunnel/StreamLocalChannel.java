@@ -21,7 +21,7 @@ final class StreamLocalChannel extends AbstractClientChannel implements TunnelCh
     static final String TYPE = "direct-streamlocal@openssh.com";
 
     private final String socketPath;
-    private final EofGate eofGate = new EofGate();
+    private final ChannelWriteGate writeGate = new ChannelWriteGate();
     private final InboundChunks inbound = new InboundChunks();
 
     StreamLocalChannel(String socketPath) {
@@ -76,22 +76,27 @@ final class StreamLocalChannel extends AbstractClientChannel implements TunnelCh
         inbound.eof();
     }
 
-    // ---- the EOF never follows the CLOSE (EofGate)
+    // ---- no packet follows the CLOSE (ChannelWriteGate)
+
+    @Override
+    public IoWriteFuture writePacket(Buffer buffer) throws IOException {
+        return writeGate.write(this, () -> super.writePacket(buffer));
+    }
 
     @Override
     protected IoWriteFuture sendEof() throws IOException {
-        return eofGate.send(super::sendEof);
+        return writeGate.eof(super::sendEof);
     }
 
     @Override
     protected void preClose() {
-        eofGate.closing();
+        writeGate.closing();
         super.preClose();
     }
 
     @Override
     public void handleClose() throws IOException {
-        eofGate.closing();
+        writeGate.serverClosed();
         super.handleClose();
     }
 }

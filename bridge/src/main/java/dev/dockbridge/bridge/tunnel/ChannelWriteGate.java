@@ -1,0 +1,71 @@
+package dev.dockbridge.bridge.tunnel;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+
+import org.apache.sshd.common.io.AbstractIoWriteFuture;
+import org.apache.sshd.common.io.IoWriteFuture;
+
+/**
+ * Keeps a channel's packets (data, EOF, window adjusts) ahead of its CLOSE on the wire. OpenSSH ends the whole
+ * session, with every docker connection and forward on it, for a packet on a channel it has freed ("data packet
+ * referred to nonexistent channel", "ieof packet …"), and it frees a channel once both sides sent CLOSE. sshd-core
+ * answers the server's CLOSE on its I/O thread while another thread may be writing (an async channel may write while
+ * closing, and its check and its write are not one step). Reproduced on the test bed by a command that exits while its
+ * input is being written (e2e ChannelEofTest, about one run in three).
+ *
+ * <p>A channel sends every packet through {@link #write}, and calls {@link #serverClosed()} when the server's CLOSE
+ * arrives, before sshd-core answers it: one lock orders the two. Its own close ({@link #closing()}) ends its EOF only:
+ * sshd-core's graceful close still flushes what was queued before it.
+ */
+final class ChannelWriteGate {
+    /** How long an arriving CLOSE waits for a write under way; a write that takes longer is not waited for. */
+    private static final long CLOSE_WAIT_MS = 2000;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private volatile boolean serverClosed;
+    private volatile boolean closing;
+
+    interface Write {
+        IoWriteFuture send() throws IOException;
+    }
+
+    /** Writes unless the server's CLOSE arrived: then a failed future, as sshd-core answers a write to a closed channel. */
+    IoWriteFuture write(Object channel, Write write) throws IOException {
+        lock.lock();
+        try {
+            return serverClosed ? AbstractIoWriteFuture.fulfilled(channel, new EOFException("Channel is being closed")) : write.send();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The EOF unless the channel is closing or closed: null then, as sshd-core's own {@code sendEof} answers. */
+    IoWriteFuture eof(Write eof) throws IOException {
+        lock.lock();
+        try {
+            return serverClosed || closing ? null : eof.send();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void closing() {
+        closing = true;
+    }
+
+    void serverClosed() {
+        boolean locked = false;
+        try {
+            locked = lock.tryLock(CLOSE_WAIT_MS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        serverClosed = true;
+        if (locked) {
+            lock.unlock();
+        }
+    }
+}
