@@ -78,6 +78,7 @@ public final class ForwardManager implements Closeable {
         this.maxConnections = maxConnections;
         this.transport = transport;
         this.group = new MultiThreadIoEventLoopGroup(transport.handlers());
+        log.info("forwards on {}", transport.describe());
         this.opener = opener;
         this.clock = clock;
         List<InetAddress> usable = new ArrayList<>();

@@ -18,6 +18,15 @@ public enum Transport {
         return Epoll.isAvailable() ? EPOLL : NIO;
     }
 
+    /** For the log: which one, and why not epoll when it is not. */
+    String describe() {
+        if (this == EPOLL) {
+            return "native epoll";
+        }
+        Throwable why = Epoll.unavailabilityCause();
+        return why == null ? "NIO" : "NIO (epoll unavailable: " + why.getMessage() + ")";
+    }
+
     IoHandlerFactory handlers() {
         return this == EPOLL ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
     }
