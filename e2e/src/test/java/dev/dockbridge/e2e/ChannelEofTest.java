@@ -14,10 +14,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import dev.dockbridge.bridge.tunnel.CommandResult;
-import dev.dockbridge.bridge.tunnel.IdentityFiles;
-import dev.dockbridge.bridge.tunnel.KnownHostsTrust;
 import dev.dockbridge.bridge.tunnel.RemoteStream;
-import dev.dockbridge.bridge.tunnel.SshTarget;
 import dev.dockbridge.bridge.tunnel.SshTunnel;
 import dev.dockbridge.bridge.tunnel.Tunnel;
 import dev.dockbridge.e2e.testbed.TestBed;
@@ -34,16 +31,8 @@ class ChannelEofTest {
 
     @Test
     void aCommandThatEndsWithoutReadingItsInputLeavesTheSessionUp(TestBed bed) throws Exception {
-        SshTarget target = new SshTarget(bed.host(1).address(), 22, "root", IdentityFiles.load(bed.clientKey()), bed.clientKey().toString(),
-                new KnownHostsTrust(bed.knownHosts(), false), Duration.ofSeconds(10), Duration.ofSeconds(5), 3, Duration.ofSeconds(30), null);
-        List<String> lost = new CopyOnWriteArrayList<>();
-        try (SshTunnel tunnel = new SshTunnel(target, Clock.systemUTC())) {
-            tunnel.addListener(new Tunnel.Listener() {
-                @Override
-                public void lost(String address) {
-                    lost.add(address);
-                }
-            });
+        try (SshTunnel tunnel = new SshTunnel(TestSsh.target(bed), Clock.systemUTC())) {
+            List<String> lost = losses(tunnel);
             byte[] input = new byte[8 * 1024 * 1024]; // more than the channel's window: the writer waits as the command ends
             for (int i = 0; i < 5; i++) {
                 CommandResult r = tunnel.run("exit 3", input, Duration.ofSeconds(20));
@@ -58,14 +47,8 @@ class ChannelEofTest {
     /** The engine ends an HTTP/1.0 exchange, and the client's end of its request comes after: each time, the session stays. */
     @Test
     void anEofAfterTheEngineClosedLeavesTheSessionUp(TestBed bed) throws Exception {
-        List<String> lost = new CopyOnWriteArrayList<>();
-        try (SshTunnel tunnel = new SshTunnel(target(bed), Clock.systemUTC())) {
-            tunnel.addListener(new Tunnel.Listener() {
-                @Override
-                public void lost(String address) {
-                    lost.add(address);
-                }
-            });
+        try (SshTunnel tunnel = new SshTunnel(TestSsh.target(bed), Clock.systemUTC())) {
+            List<String> lost = losses(tunnel);
             byte[] ping = "GET /_ping HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
             for (int i = 0; i < 200 && lost.isEmpty(); i++) {
                 RemoteStream s = tunnel.openUnixSocket(bed.host(1).dockerSocket().toString());
@@ -88,8 +71,15 @@ class ChannelEofTest {
         }
     }
 
-    private static SshTarget target(TestBed bed) throws Exception {
-        return new SshTarget(bed.host(1).address(), 22, "root", IdentityFiles.load(bed.clientKey()), bed.clientKey().toString(),
-                new KnownHostsTrust(bed.knownHosts(), false), Duration.ofSeconds(10), Duration.ofSeconds(5), 3, Duration.ofSeconds(30), null);
+    /** The addresses of the sessions the tunnel loses from now on. */
+    private static List<String> losses(SshTunnel tunnel) {
+        List<String> lost = new CopyOnWriteArrayList<>();
+        tunnel.addListener(new Tunnel.Listener() {
+            @Override
+            public void lost(String address) {
+                lost.add(address);
+            }
+        });
+        return lost;
     }
 }

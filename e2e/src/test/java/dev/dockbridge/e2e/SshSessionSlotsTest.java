@@ -13,10 +13,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import dev.dockbridge.bridge.tunnel.CommandResult;
-import dev.dockbridge.bridge.tunnel.IdentityFiles;
-import dev.dockbridge.bridge.tunnel.KnownHostsTrust;
 import dev.dockbridge.bridge.tunnel.RemoteProcess;
-import dev.dockbridge.bridge.tunnel.SshTarget;
 import dev.dockbridge.bridge.tunnel.SshTunnel;
 import dev.dockbridge.e2e.testbed.TestBed;
 
@@ -31,9 +28,7 @@ class SshSessionSlotsTest {
 
     @Test
     void commandsGivenUpOnWhileOpeningLeaveTheSessionSlotsFree(TestBed bed) throws Exception {
-        SshTarget target = new SshTarget(bed.host(1).address(), 22, "root", IdentityFiles.load(bed.clientKey()), bed.clientKey().toString(),
-                new KnownHostsTrust(bed.knownHosts(), false), Duration.ofSeconds(10), Duration.ofSeconds(5), 3, Duration.ofSeconds(30), null);
-        try (SshTunnel tunnel = new SshTunnel(target, Clock.systemUTC())) {
+        try (SshTunnel tunnel = new SshTunnel(TestSsh.target(bed), Clock.systemUTC())) {
             assertThat(tunnel.run("true", Duration.ofSeconds(10)).succeeded()).isTrue();
 
             for (int i = 0; i < 15; i++) { // more than MaxSessions: each lost slot would stay lost

@@ -9,7 +9,7 @@ import org.apache.sshd.common.io.IoWriteFuture;
 import org.apache.sshd.common.util.buffer.Buffer;
 import org.apache.sshd.common.session.ConnectionService;
 
-/** A command on the host: sshd-core's exec channel, whose EOF (the end of the command's input) never follows its CLOSE. */
+/** A command on the host: sshd-core's exec channel, of which no packet (input, its EOF, a window adjust) follows the CLOSE. */
 class CommandChannel extends ChannelExec {
     private final ChannelWriteGate writeGate = new ChannelWriteGate();
 
