@@ -59,6 +59,27 @@ thread_ms() {
     printf '%s %s\n' "$(tr -d ' ' <"$t/comm" | tr -d '0-9')" "$(awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) * 1000 / hz}' "$t/stat")"
   done 2>/dev/null | awk '{ms[$1] += $2} END {for (n in ms) print n, ms[n]}'
 }
+# CPU time (ms) of the test-bed host's sshd processes (the listener and every session's process) so far
+sshd_ms() {
+  local total=0 pid
+  for pid in $(ip netns pids "$ns"); do
+    case "$(cat /proc/"$pid"/comm 2>/dev/null)" in sshd*) total=$(awk -v t="$total" -v c="$(cpu_ms "$pid")" 'BEGIN {print t + c}');; esac
+  done
+  echo "$total"
+}
+# iperfrun PID IPERF-COMMAND...: "Gbit/s cores-of-PID cores-of-the-host's-sshd" (PID 0: not measured); cores = CPU time
+# over wall time, so 1.00 is one core busy throughout: the side at 1.00 is the one that sets the rate
+iperfrun() {
+  local pid=$1 before=0 after=0 s_before s_after start end rate
+  shift
+  [ "$pid" = 0 ] || before=$(cpu_ms "$pid")
+  s_before=$(sshd_ms); start=$(date +%s%N)
+  rate=$(iperf "$@")
+  end=$(date +%s%N); s_after=$(sshd_ms)
+  [ "$pid" = 0 ] || after=$(cpu_ms "$pid")
+  awk -v r="$rate" -v b="$before" -v a="$after" -v sb="$s_before" -v sa="$s_after" -v ns="$((end - start))" \
+    'BEGIN {ms = ns / 1e6; printf "%s %.2f %.2f\n", r, (a - b) / ms, (sa - sb) / ms}'
+}
 # wrkrun PID WRK-COMMAND...: "rate errors requests cpu-ms-of-PID" (PID 0: not measured)
 wrkrun() {
   local pid=$1 before=0 after=0
@@ -82,10 +103,10 @@ print(f"{rate} {errors} {requests} {float(sys.argv[2]) - float(sys.argv[1])}")' 
 : >"$dir/results.txt"
 : >"$dir/threads.txt"
 for r in $(seq "$rounds"); do
-  echo "direct iperf $(iperf inside iperf3 -c 127.0.0.1 -p 5201)" >>"$dir/results.txt"
-  echo "ssh-L iperf $(iperf iperf3 -c 127.0.0.1 -p 25201)" >>"$dir/results.txt"
-  echo "ssh-L-gcm iperf $(iperf iperf3 -c 127.0.0.1 -p 35201)" >>"$dir/results.txt"
-  echo "dockbridge iperf $(iperf iperf3 -c 127.0.0.1 -p 5201)" >>"$dir/results.txt"
+  echo "direct iperf $(iperfrun 0 inside iperf3 -c 127.0.0.1 -p 5201)" >>"$dir/results.txt"
+  echo "ssh-L iperf $(iperfrun $ssh_pid iperf3 -c 127.0.0.1 -p 25201)" >>"$dir/results.txt"
+  echo "ssh-L-gcm iperf $(iperfrun $ssh_gcm_pid iperf3 -c 127.0.0.1 -p 35201)" >>"$dir/results.txt"
+  echo "dockbridge iperf $(iperfrun $daemon iperf3 -c 127.0.0.1 -p 5201)" >>"$dir/results.txt"
   echo "direct wrk $(wrkrun 0 inside wrk -t2 -c20 -d${run_s}s http://127.0.0.1:18080/index.html)" >>"$dir/results.txt"
   echo "ssh-L wrk $(wrkrun $ssh_pid wrk -t2 -c20 -d${run_s}s http://127.0.0.1:28080/index.html)" >>"$dir/results.txt"
   echo "ssh-L-gcm wrk $(wrkrun $ssh_gcm_pid wrk -t2 -c20 -d${run_s}s http://127.0.0.1:38080/index.html)" >>"$dir/results.txt"
@@ -116,6 +137,11 @@ print("|---|---|---|---|---|---|---|")
 for p in ["direct", "ssh-L", "ssh-L-gcm", "dockbridge"]:
     cpu = "n/a" if p == "direct" else f"{cpu_per_conn(p):.0f}"
     print(f"| {names[p]} | {med(p, 'iperf'):.2f} | {med(p, 'iperf') / base:.2f} | {med(p, 'wrk'):.0f} | {med(p, 'wrk') / base_c:.2f} | {cpu} | {errs(p)} |")
+# which side sets a single stream's rate: the one near 1.00 core (CPU time over the run's wall time)
+print("\n| iperf3 through | Gbit/s | forwarding process, cores | the host's sshd, cores |")
+print("|---|---|---|---|")
+for p in ["ssh-L", "ssh-L-gcm", "dockbridge"]:
+    print(f"| {names[p]} | {med(p, 'iperf'):.2f} | {med(p, 'iperf', 3):.2f} | {med(p, 'iperf', 4):.2f} |")
 print(f"\nDockBridge daemon RSS after the load: {int(sys.argv[3]) / 1024:.0f} MiB")
 PY
 # where the daemon's CPU per connection went, by thread (digits dropped from names), round by round

@@ -340,6 +340,37 @@ class PortForwardTest {
         }
     }
 
+    @Test
+    @Timeout(value = 2, unit = TimeUnit.MINUTES) // a forward that never resumes blocks the write below for good
+    void anUploadToAContainerThatWaitsBeforeReadingArrivesWhole() throws Exception {
+        // the container reads nothing for 5 s: the pipe, both sockets and the server's channel window (2 MiB from
+        // OpenSSH) fill up, the forward must stop sending at the window's end and resume with the server's next adjust
+        String id = docker.ok("run", "-d", "-p", "18088:9000", IMAGE, "sh", "-c",
+                "nc -l -p 9000 | (sleep 5; sha256sum) > /up.sha; sleep 600").strip();
+        try {
+            await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> forwardFor(18088).path("local_port").asInt() == 18088);
+            MessageDigest sent = MessageDigest.getInstance("SHA-256");
+            try (Socket s = new Socket("127.0.0.1", 18088)) {
+                s.setSoTimeout(60_000);
+                OutputStream out = s.getOutputStream();
+                byte[] block = new byte[1 << 20];
+                Random random = new Random(7);
+                for (int i = 0; i < 48; i++) {
+                    random.nextBytes(block);
+                    out.write(block);
+                    sent.update(block);
+                }
+                s.shutdownOutput();
+                s.getInputStream().readAllBytes(); // until the container side closes
+            }
+            String expected = HexFormat.of().formatHex(sent.digest());
+            await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                    .until(() -> docker.ok("exec", id, "cat", "/up.sha").startsWith(expected));
+        } finally {
+            docker.ok("rm", "-f", id);
+        }
+    }
+
     private static String hashHttpBody(InputStream in) throws Exception {
         MessageDigest digest = MessageDigest.getInstance("SHA-256");
         byte[] buffer = new byte[1 << 16];

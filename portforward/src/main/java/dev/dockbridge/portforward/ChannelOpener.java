@@ -1,5 +1,6 @@
 package dev.dockbridge.portforward;
 
+import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -18,10 +19,11 @@ public interface ChannelOpener {
     /** The local side's view of one remote connection. Thread-safe. */
     interface RemoteEnd {
         /**
-         * Sends {@code length} bytes of {@code array} from {@code offset}; completes when the transport took them.
-         * The caller leaves those bytes unchanged until then (a forward passes its pooled read buffer, not a copy).
+         * Sends the bytes between {@code data}'s position and limit; completes when the transport took them. The caller
+         * leaves those bytes unchanged until then (a forward passes its pooled read buffer, not a copy); {@code data}'s own
+         * position and limit are not changed.
          */
-        CompletableFuture<Void> write(byte[] array, int offset, int length);
+        CompletableFuture<Void> write(ByteBuffer data);
 
         /**
          * Half-close: the remote endpoint sees EOF (after every byte written before), and may still answer.

@@ -87,21 +87,13 @@ final class RelayHandler extends ChannelInboundHandlerAdapter implements Channel
         }
     }
 
-    private void send(ChannelHandlerContext ctx, ByteBuf read) {
-        ByteBuf buf = read;
-        if (!buf.hasArray()) { // Netty reads into direct memory; SSH packets are built from arrays: one copy, pooled
-            ByteBuf heap = ctx.alloc().heapBuffer(buf.readableBytes());
-            heap.writeBytes(buf);
-            buf.release();
-            buf = heap;
-        }
+    private void send(ChannelHandlerContext ctx, ByteBuf buf) {
         int length = buf.readableBytes();
-        ByteBuf sent = buf;
         stats.in(length);
         inFlight += length;
-        // the pooled buffer itself goes to the transport and back to the pool once taken: no copy, no garbage
-        remote.write(sent.array(), sent.arrayOffset() + sent.readerIndex(), length).whenComplete((ok, error) -> ctx.executor().execute(() -> {
-            sent.release();
+        // the pooled read buffer itself goes to the transport, which copies it into its packets, and back to the pool then
+        remote.write(buf.nioBuffer()).whenComplete((ok, error) -> ctx.executor().execute(() -> {
+            buf.release();
             inFlight -= length;
             if (error != null) {
                 ctx.close();

@@ -8,6 +8,7 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.Arrays;
@@ -229,10 +230,10 @@ class ForwardManagerTest {
         public CompletableFuture<RemoteEnd> open(String host, int port, RemoteSink sink) {
             return inner.open(host, port, sink).thenApply(end -> new RemoteEnd() {
                 @Override
-                public CompletableFuture<Void> write(byte[] array, int offset, int length) {
+                public CompletableFuture<Void> write(ByteBuffer data) {
                     return CompletableFuture.runAsync(() -> {
                         LockSupport.parkNanos(200_000);
-                        end.write(array, offset, length).join();
+                        end.write(data).join();
                     }, transport);
                 }
 
@@ -272,9 +273,11 @@ class ForwardManagerTest {
                     OutputStream out = socket.getOutputStream();
                     return new RemoteEnd() {
                         @Override
-                        public CompletableFuture<Void> write(byte[] array, int offset, int length) {
+                        public CompletableFuture<Void> write(ByteBuffer data) {
                             try {
-                                out.write(array, offset, length);
+                                byte[] bytes = new byte[data.remaining()];
+                                data.duplicate().get(bytes);
+                                out.write(bytes);
                                 return CompletableFuture.completedFuture(null);
                             } catch (IOException e) {
                                 return CompletableFuture.failedFuture(e);
