@@ -313,20 +313,7 @@ class PortForwardTest {
                 }
                 assertThat(downloaded).isEqualTo(remoteSha);
 
-                MessageDigest sent = MessageDigest.getInstance("SHA-256");
-                try (Socket s = new Socket("127.0.0.1", 18086)) {
-                    OutputStream out = s.getOutputStream();
-                    byte[] block = new byte[1 << 20];
-                    Random random = new Random(42);
-                    for (int i = 0; i < 1024; i++) {
-                        random.nextBytes(block);
-                        out.write(block);
-                        sent.update(block);
-                    }
-                    s.shutdownOutput();
-                    s.getInputStream().readAllBytes(); // until the container side closes
-                }
-                String expected = HexFormat.of().formatHex(sent.digest());
+                String expected = upload(18086, 1024, 42);
                 await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
                         .until(() -> docker.ok("exec", id, "cat", "/up.sha").startsWith(expected));
             } finally {
@@ -349,26 +336,34 @@ class PortForwardTest {
                 "nc -l -p 9000 | (sleep 5; sha256sum) > /up.sha; sleep 600").strip();
         try {
             await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> forwardFor(18088).path("local_port").asInt() == 18088);
-            MessageDigest sent = MessageDigest.getInstance("SHA-256");
-            try (Socket s = new Socket("127.0.0.1", 18088)) {
-                s.setSoTimeout(60_000);
-                OutputStream out = s.getOutputStream();
-                byte[] block = new byte[1 << 20];
-                Random random = new Random(7);
-                for (int i = 0; i < 48; i++) {
-                    random.nextBytes(block);
-                    out.write(block);
-                    sent.update(block);
-                }
-                s.shutdownOutput();
-                s.getInputStream().readAllBytes(); // until the container side closes
-            }
-            String expected = HexFormat.of().formatHex(sent.digest());
+            String expected = upload(18088, 48, 7);
             await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
                     .until(() -> docker.ok("exec", id, "cat", "/up.sha").startsWith(expected));
         } finally {
             docker.ok("rm", "-f", id);
         }
+    }
+
+    /**
+     * Sends {@code mib} MiB of seeded random bytes to a forwarded port, ends its output and waits for the container side
+     * to close; returns the SHA-256 (hex) of what was sent.
+     */
+    private static String upload(int port, int mib, long seed) throws Exception {
+        MessageDigest sent = MessageDigest.getInstance("SHA-256");
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(60_000);
+            OutputStream out = s.getOutputStream();
+            byte[] block = new byte[1 << 20];
+            Random random = new Random(seed);
+            for (int i = 0; i < mib; i++) {
+                random.nextBytes(block);
+                out.write(block);
+                sent.update(block);
+            }
+            s.shutdownOutput();
+            s.getInputStream().readAllBytes(); // until the container side closes
+        }
+        return HexFormat.of().formatHex(sent.digest());
     }
 
     private static String hashHttpBody(InputStream in) throws Exception {
