@@ -38,7 +38,6 @@ final class DirectTcpChannel extends ChannelDirectTcpip implements ChannelOpener
     DirectTcpChannel(String host, int port, ChannelOpener.RemoteSink sink) {
         super(ORIGIN, new SshdSocketAddress(host, port));
         this.sink = sink;
-        setStreaming(Streaming.Async);
         addCloseFutureListener(f -> {
             failQueued(() -> new IOException("SSH channel closed")); // made only if a write waits: most closes find none
             sink.onClose(null);
@@ -57,6 +56,21 @@ final class DirectTcpChannel extends ChannelDirectTcpip implements ChannelOpener
                 close(true);
             }
         });
+    }
+
+    /**
+     * Makes none of sshd-core's stream objects: bytes from the server go to the sink ({@link #doWriteData}), bytes to it
+     * through {@link #writeNext}. Each stream was a closeable with its own logger, name and close steps, made and closed
+     * again for every forwarded connection.
+     */
+    @Override
+    protected void doOpen() {
+    }
+
+    /** {@code direct-tcpip} has no error stream; a server that sends one anyway has its bytes dropped, and its window back. */
+    @Override
+    protected void doWriteExtendedData(byte[] data, int offset, long length) throws IOException {
+        getLocalWindow().release(length);
     }
 
     @Override
