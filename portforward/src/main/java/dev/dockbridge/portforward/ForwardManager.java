@@ -223,7 +223,7 @@ public final class ForwardManager implements Closeable {
         for (InetAddress address : bind) {
             ServerBootstrap b = new ServerBootstrap().group(group).channel(transport.serverChannel())
                     .childOption(ChannelOption.AUTO_READ, false)
-                    // pooled heap and direct buffers, cached per event loop: the relay copies each chunk into one
+                    // pooled direct buffers, cached per event loop: what a forward reads, and its one copy of each chunk from the server
                     .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                     .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(64, 2048, MAX_READ))
                     .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
