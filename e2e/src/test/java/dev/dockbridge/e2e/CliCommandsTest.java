@@ -214,7 +214,8 @@ class CliCommandsTest {
     void tenProfilesRunAtOnceEachWithItsOwnSocketStateAndContext(TestBed bed) throws Exception {
         Path work = Files.createTempDirectory("dbe2e-profiles");
         Path home = work.resolve("home");
-        StringBuilder yaml = new StringBuilder(bed.sshConfig(1, "")).append("profiles:\n");
+        // no request-path warm-up: ten of them at once are some 100 s of CPU, which starved the other fork's daemons
+        StringBuilder yaml = new StringBuilder(bed.sshConfig(1, "local:\n  warmup: false\n")).append("profiles:\n");
         List<String> profiles = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
             profiles.add("p" + i);

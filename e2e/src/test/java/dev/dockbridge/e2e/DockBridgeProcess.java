@@ -19,6 +19,7 @@ import java.util.HashMap;
 /** The packaged {@code dockbridge} launcher run as a real process, as a user would run it. */
 final class DockBridgeProcess implements AutoCloseable {
     private static final AtomicInteger RUNS = new AtomicInteger();
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
 
     private final Process process;
     private final Path log;
@@ -57,14 +58,15 @@ final class DockBridgeProcess implements AutoCloseable {
         pb.environment().putAll(env);
         Process p = pb.start();
         DockBridgeProcess daemon = new DockBridgeProcess(p, log, home.resolve("default/docker.sock"));
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        // a bound on a hang, not a timing: a start takes a second or two, far longer only on a machine busy with the other fork
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         while (!daemon.socketAnswers()) {
             if (!p.isAlive()) {
                 throw new IllegalStateException("dockbridge exited with " + p.exitValue() + ":\n" + daemon.log());
             }
             if (System.nanoTime() > deadline) {
                 daemon.close();
-                throw new IllegalStateException("dockbridge socket not ready within 30 s:\n" + daemon.log());
+                throw new IllegalStateException("dockbridge socket not ready within " + START_TIMEOUT.toSeconds() + " s:\n" + daemon.log());
             }
             sleep(50);
         }

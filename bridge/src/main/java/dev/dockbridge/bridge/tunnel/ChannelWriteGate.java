@@ -17,8 +17,8 @@ import org.apache.sshd.common.io.IoWriteFuture;
  * input is being written (e2e ChannelEofTest, about one run in three).
  *
  * <p>A channel sends every packet through {@link #write}, and calls {@link #serverClosed()} when the server's CLOSE
- * arrives, before sshd-core answers it: one lock orders the two. Its own close ({@link #closing()}) ends its EOF only:
- * sshd-core's graceful close still flushes what was queued before it.
+ * arrives, before sshd-core answers it: one lock orders the two. Its own close ({@link #closing()}, under the same lock)
+ * ends its EOF only: sshd-core's graceful close still flushes what was queued before it.
  */
 final class ChannelWriteGate {
     /** How long an arriving CLOSE waits for a write under way; a write that takes longer is not waited for. */
@@ -52,18 +52,27 @@ final class ChannelWriteGate {
         }
     }
 
+    /**
+     * The channel's own close begins (sshd-core's preClose; its CLOSE follows): an EOF under way is on the wire first,
+     * and none comes after. Without the lock an EOF checked just before could follow the CLOSE (seen in a CI daemon log:
+     * "ieof packet referred to nonexistent channel 4" right after ten docker connections opened at once).
+     */
     void closing() {
-        closing = true;
+        underLock(() -> closing = true);
     }
 
     void serverClosed() {
+        underLock(() -> serverClosed = true);
+    }
+
+    private void underLock(Runnable change) {
         boolean locked = false;
         try {
             locked = lock.tryLock(CLOSE_WAIT_MS, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        serverClosed = true;
+        change.run();
         if (locked) {
             lock.unlock();
         }

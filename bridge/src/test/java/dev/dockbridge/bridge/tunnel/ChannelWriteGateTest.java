@@ -59,6 +59,30 @@ class ChannelWriteGateTest {
         assertThat(wire).containsExactly("DATA", "CLOSE");
     }
 
+    /** The channel's own close waits for an EOF under way, so the EOF is on the wire before the CLOSE that follows. */
+    @Test
+    void theChannelsOwnCloseDuringAnEofWaitsForIt() throws Exception {
+        CountDownLatch sending = new CountDownLatch(1);
+        Thread writer = new Thread(() -> {
+            try {
+                gate.eof(() -> {
+                    sending.countDown();
+                    pause();
+                    return send("EOF");
+                });
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        writer.start();
+        assertThat(sending.await(5, TimeUnit.SECONDS)).isTrue();
+        gate.closing(); // sshd-core's preClose, then its CLOSE
+        wire.add("CLOSE");
+        writer.join(5_000);
+        assertThat(gate.eof(() -> send("EOF"))).isNull();
+        assertThat(wire).containsExactly("EOF", "CLOSE");
+    }
+
     private IoWriteFuture send(String packet) {
         wire.add(packet);
         return null;
