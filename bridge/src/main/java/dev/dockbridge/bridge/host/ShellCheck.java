@@ -39,6 +39,9 @@ final class ShellCheck {
         long took = clock.millis() - started;
         String fix = "make the startup files of " + user + "'s shell on " + host + " quiet and quick for commands run over ssh: "
                 + "put 'case $- in *i*) ;; *) return;; esac' at the top of ~/.bashrc there";
+        if (!r.finished() && took < TIMEOUT.toMillis()) {
+            return Optional.empty(); // cut short, not hung: the session closed under it (a one-shot command exiting), as above
+        }
         if (!r.finished()) {
             return Optional.of("a command that does nothing did not end within " + TIMEOUT.toSeconds() + " s on " + host + "; " + fix);
         }

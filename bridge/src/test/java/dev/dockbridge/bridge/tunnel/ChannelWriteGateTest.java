@@ -39,20 +39,7 @@ class ChannelWriteGateTest {
     /** The server's CLOSE waits for a write under way, so that write is on the wire before the answer. */
     @Test
     void aCloseArrivingDuringAWriteWaitsForIt() throws Exception {
-        CountDownLatch writing = new CountDownLatch(1);
-        Thread writer = new Thread(() -> {
-            try {
-                gate.write(this, () -> {
-                    writing.countDown();
-                    pause();
-                    return send("DATA");
-                });
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        });
-        writer.start();
-        assertThat(writing.await(5, TimeUnit.SECONDS)).isTrue();
+        Thread writer = sendingSlowly("DATA", false);
         gate.serverClosed(); // sshd-core's handleClose, on its I/O thread
         wire.add("CLOSE");
         writer.join(5_000);
@@ -62,25 +49,36 @@ class ChannelWriteGateTest {
     /** The channel's own close waits for an EOF under way, so the EOF is on the wire before the CLOSE that follows. */
     @Test
     void theChannelsOwnCloseDuringAnEofWaitsForIt() throws Exception {
+        Thread writer = sendingSlowly("EOF", true);
+        gate.closing(); // sshd-core's preClose, then its CLOSE
+        wire.add("CLOSE");
+        writer.join(5_000);
+        assertThat(gate.eof(() -> send("EOF"))).isNull();
+        assertThat(wire).containsExactly("EOF", "CLOSE");
+    }
+
+    /** A thread that sends {@code packet} through the gate (as an EOF or a write), slowly; returned once it is sending. */
+    private Thread sendingSlowly(String packet, boolean eof) throws InterruptedException {
         CountDownLatch sending = new CountDownLatch(1);
+        ChannelWriteGate.Write slow = () -> {
+            sending.countDown();
+            pause();
+            return send(packet);
+        };
         Thread writer = new Thread(() -> {
             try {
-                gate.eof(() -> {
-                    sending.countDown();
-                    pause();
-                    return send("EOF");
-                });
+                if (eof) {
+                    gate.eof(slow);
+                } else {
+                    gate.write(this, slow);
+                }
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
         });
         writer.start();
         assertThat(sending.await(5, TimeUnit.SECONDS)).isTrue();
-        gate.closing(); // sshd-core's preClose, then its CLOSE
-        wire.add("CLOSE");
-        writer.join(5_000);
-        assertThat(gate.eof(() -> send("EOF"))).isNull();
-        assertThat(wire).containsExactly("EOF", "CLOSE");
+        return writer;
     }
 
     private IoWriteFuture send(String packet) {

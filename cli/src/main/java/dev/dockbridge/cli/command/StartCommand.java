@@ -186,6 +186,9 @@ public final class StartCommand implements Callable<Integer> {
         }
         Thread hook = new Thread(daemon::close, "dockbridge-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
+        // before the socket opens: 'start --detach' returns once it answers, and says the context is there to use
+        LoggerFactory.getLogger(StartCommand.class).info(new DockerContext(ctx).ensure(profile.dockerContext(),
+                daemon.proxy().socketPath(), "DockBridge profile " + profile.name()));
         try {
             daemon.start();
         } catch (ProviderException e) {
@@ -196,8 +199,6 @@ public final class StartCommand implements Callable<Integer> {
         } catch (IOException e) {
             throw new UserException(ExitCodes.FAILURE, e.getMessage(), e);
         }
-        LoggerFactory.getLogger(StartCommand.class).info(new DockerContext(ctx).ensure(profile.dockerContext(),
-                daemon.proxy().socketPath(), "DockBridge profile " + profile.name()));
         ctx.out().println("docker socket ready: export DOCKER_HOST=unix://" + daemon.proxy().socketPath()
                 + "  (or: docker --context " + profile.dockerContext() + " ...)");
         ctx.out().flush();
