@@ -16,6 +16,7 @@ import java.util.Set;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
@@ -30,6 +31,9 @@ import dev.dockbridge.bridge.forward.ContainerWatcher;
 import dev.dockbridge.bridge.forward.DockerStatsSampler;
 import dev.dockbridge.bridge.forward.SshChannelOpener;
 import dev.dockbridge.portforward.ForwardManager;
+import dev.dockbridge.portforward.NetworkLoop;
+import dev.dockbridge.portforward.Transport;
+import dev.dockbridge.bridge.tunnel.io.SshLoopThreads;
 import dev.dockbridge.bridge.docker.ConnectionLimits;
 import dev.dockbridge.bridge.docker.DockerSocketProxy;
 import dev.dockbridge.bridge.docker.DockerUpstream;
@@ -110,7 +114,9 @@ public final class DaemonAssembly {
     /** @param lock the profile's daemon lock; the daemon releases it last when it stops */
     public BridgeDaemon build(DaemonLock lock) {
         CostBook costs = costBook();
-        HostLifecycle lifecycle = lifecycle(costs);
+        // one thread for the SSH connection and the forwards over it (BridgeDaemon closes it after both)
+        NetworkLoop network = new NetworkLoop(Transport.best(), SshLoopThreads.named("network"));
+        HostLifecycle lifecycle = lifecycle(costs, target -> new SshTunnel(target, clock, network));
         if (lifecycle.disposable()) {
             settle(costs, lifecycle.provider());
         }
@@ -139,7 +145,7 @@ public final class DaemonAssembly {
         if (config.forward().enabled()) {
             ExecutorService opening = Executors.newCachedThreadPool(Threads.named("forward-open"));
             forwards = new ForwardManager(new SshChannelOpener(lifecycle, opening), config.forward().bind(), config.forward().maxConnections(),
-                    clock);
+                    network, clock);
             watcher = new ContainerWatcher(lifecycle, forwards, profile.stateDir().resolve("watcher.sock"), RECONCILE_EVERY,
                     config.forward().directToContainer());
         }
@@ -171,7 +177,7 @@ public final class DaemonAssembly {
         AtomicReference<BridgeDaemon> self = new AtomicReference<>();
         ControlServer control = new ControlServer(profile.stateDir().resolve("control.sock"), commands.handlers(() -> self.get().close()));
         RequestPathWarmup warmup = local.warmup() ? requestPathWarmup(lifecycle, hostReady, looks, binds) : null;
-        BridgeDaemon daemon = new BridgeDaemon(new BridgeDaemon.Parts(lifecycle, proxy, forwards, watcher, reaper, work, presence, mounts, control,
+        BridgeDaemon daemon = new BridgeDaemon(new BridgeDaemon.Parts(network, lifecycle, proxy, forwards, watcher, reaper, work, presence, mounts, control,
                 warmup), lock);
         self.set(daemon);
         return daemon;
@@ -294,17 +300,17 @@ public final class DaemonAssembly {
 
     /** The host lifecycle alone (for commands that manage the server without serving a socket); it keeps the cost book too. */
     public HostLifecycle lifecycle() {
-        return lifecycle(costBook());
+        return lifecycle(costBook(), target -> new SshTunnel(target, clock));
     }
 
-    private HostLifecycle lifecycle(CostBook costs) {
+    private HostLifecycle lifecycle(CostBook costs, Function<SshTarget, Tunnel> tunnels) {
         try {
             profile.ensureStateDir();
         } catch (IOException e) {
             throw new UserException(ExitCodes.FAILURE, "cannot create " + profile.stateDir() + ": " + e.getMessage(), e);
         }
         HostProvider provider = config.provider() == DockBridgeConfig.Provider.SSH ? existingHost() : hetzner();
-        HostLifecycle lifecycle = new HostLifecycle(provider, target -> new SshTunnel(target, clock), config.remote().dockerSocket(), config.hetzner().bootTimeout(),
+        HostLifecycle lifecycle = new HostLifecycle(provider, tunnels, config.remote().dockerSocket(), config.hetzner().bootTimeout(),
                 clock);
         lifecycle.addListener(new HostLifecycle.Listener() {
             @Override

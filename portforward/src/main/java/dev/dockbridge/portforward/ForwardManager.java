@@ -25,7 +25,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * removals before additions. UDP ports are listed but not forwarded.
  *
  * <p>Thread-safe; {@link #apply} blocks while listeners close and bind, so it must not run on one of its
- * event loops. Owns its event loops, listeners and accepted connections.
+ * event loops. Owns its listeners and accepted connections. Its event loop is its own unless one is given (then it
+ * shares it with the SSH connection the forwards travel over).
  */
 public final class ForwardManager implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(ForwardManager.class);
@@ -53,6 +53,7 @@ public final class ForwardManager implements Closeable {
     private final Clock clock;
     private final Transport transport;
     private final EventLoopGroup group;
+    private final NetworkLoop ownLoop; // null: the loop was given, and its giver closes it
     private final Object lock = new Object();
     private final Map<String, Forward> forwards = new LinkedHashMap<>(); // guarded by lock
     private final Set<String> warned = new HashSet<>(); // guarded by lock
@@ -82,9 +83,20 @@ public final class ForwardManager implements Closeable {
      * @param maxConnections open connections per forward; more are closed as they arrive
      */
     public ForwardManager(ChannelOpener opener, List<String> bindAddresses, int maxConnections, Transport transport, Clock clock) {
+        this(opener, bindAddresses, maxConnections, new NetworkLoop(transport, "forward"), true, clock);
+    }
+
+    /** Forwards on {@code loop}, which the caller closes after this manager (the daemon's SSH connection shares it). */
+    public ForwardManager(ChannelOpener opener, List<String> bindAddresses, int maxConnections, NetworkLoop loop, Clock clock) {
+        this(opener, bindAddresses, maxConnections, loop, false, clock);
+    }
+
+    private ForwardManager(ChannelOpener opener, List<String> bindAddresses, int maxConnections, NetworkLoop loop, boolean ownsLoop,
+            Clock clock) {
         this.maxConnections = maxConnections;
-        this.transport = transport;
-        this.group = new MultiThreadIoEventLoopGroup(transport.handlers());
+        this.transport = loop.transport();
+        this.group = loop.group();
+        this.ownLoop = ownsLoop ? loop : null;
         log.info("forwards on {}", transport.describe());
         this.opener = opener;
         this.clock = clock;
@@ -272,6 +284,8 @@ public final class ForwardManager implements Closeable {
             forwards.values().forEach(f -> f.listeners().forEach(Channel::close));
             forwards.clear();
         }
-        group.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+        if (ownLoop != null) {
+            ownLoop.close();
+        }
     }
 }

@@ -5,8 +5,11 @@ import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
 
 /** How the forwards' sockets are driven: Linux's epoll where Netty's native library loads, the JDK's NIO elsewhere. */
 public enum Transport {
@@ -19,7 +22,7 @@ public enum Transport {
     }
 
     /** For the log: which one, and why not epoll when it is not. */
-    String describe() {
+    public String describe() {
         if (this == EPOLL) {
             return "native epoll";
         }
@@ -27,11 +30,16 @@ public enum Transport {
         return why == null ? "NIO" : "NIO (epoll unavailable: " + why.getMessage() + ")";
     }
 
-    IoHandlerFactory handlers() {
+    public IoHandlerFactory handlers() {
         return this == EPOLL ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
     }
 
     Class<? extends ServerChannel> serverChannel() {
         return this == EPOLL ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+    }
+
+    /** The channel of an outgoing TCP connection. */
+    public Class<? extends SocketChannel> socketChannel() {
+        return this == EPOLL ? EpollSocketChannel.class : NioSocketChannel.class;
     }
 }

@@ -8,6 +8,8 @@ import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.dockbridge.portforward.NetworkLoop;
+
 import dev.dockbridge.bridge.docker.DockerSocketProxy;
 import dev.dockbridge.bridge.docker.RequestPathWarmup;
 import dev.dockbridge.bridge.forward.ContainerWatcher;
@@ -31,9 +33,10 @@ public final class BridgeDaemon implements Closeable {
 
     /**
      * The parts, built by the composition root; {@code forwards} and {@code watcher} are null when forwarding
-     * is off, {@code reaper} when the host is not DockBridge's to delete, {@code warmup} when turned off.
+     * is off, {@code reaper} when the host is not DockBridge's to delete, {@code warmup} when turned off. {@code network}
+     * is the thread the SSH connections and the forwards share: it closes after them.
      */
-    public record Parts(HostLifecycle lifecycle, DockerSocketProxy proxy, ForwardManager forwards, ContainerWatcher watcher,
+    public record Parts(NetworkLoop network, HostLifecycle lifecycle, DockerSocketProxy proxy, ForwardManager forwards, ContainerWatcher watcher,
                         IdleReaper reaper, WorkMonitor work, ServerPresence presence, MountedFolders mounts, ControlServer control,
                         RequestPathWarmup warmup) {
     }
@@ -52,6 +55,7 @@ public final class BridgeDaemon implements Closeable {
     public BridgeDaemon(Parts parts, DaemonLock lock) {
         this.parts = parts;
         cleanups.register(lock); // released last
+        cleanups.register(parts.network());
         cleanups.register(parts.lifecycle());
     }
 

@@ -41,6 +41,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.dockbridge.bridge.concurrent.Threads;
+import dev.dockbridge.bridge.tunnel.io.NettyIoServiceFactoryFactory;
+import dev.dockbridge.bridge.tunnel.io.SshLoopThreads;
+import dev.dockbridge.portforward.NetworkLoop;
+import dev.dockbridge.portforward.Transport;
 import dev.dockbridge.portforward.ChannelOpener;
 import java.util.Locale;
 import java.util.Optional;
@@ -72,6 +76,7 @@ public final class SshTunnel implements Tunnel {
 
     private final SshTarget target;
     private final SshClient client;
+    private final NetworkLoop ownLoop; // null: the loop was given, and its giver closes it
     private final Object lock = new Object();
     private ClientSession session; // guarded by lock
     private CompletableFuture<ClientSession> connecting; // guarded by lock
@@ -96,10 +101,25 @@ public final class SshTunnel implements Tunnel {
     private final Map<String, SpareChannels> spares = new ConcurrentHashMap<>();
     private final AtomicBoolean cipherWarmed = new AtomicBoolean();
 
+    /** A tunnel on its own network thread (commands that manage a server without a daemon, tests). */
     public SshTunnel(SshTarget target, Clock clock) {
+        this(target, clock, new NetworkLoop(Transport.best(), SshLoopThreads.named("ssh-io")), true);
+    }
+
+    /**
+     * A tunnel whose connection runs on {@code loop} (threads from {@link SshLoopThreads}), which the caller closes after
+     * the tunnel: the daemon's forwards share it, so their packets go out and in without changing threads.
+     */
+    public SshTunnel(SshTarget target, Clock clock, NetworkLoop loop) {
+        this(target, clock, loop, false);
+    }
+
+    private SshTunnel(SshTarget target, Clock clock, NetworkLoop loop, boolean ownsLoop) {
         this.target = target;
         this.clock = clock;
+        this.ownLoop = ownsLoop ? loop : null;
         this.client = SshClient.setUpDefaultClient();
+        client.setIoServiceFactoryFactory(new NettyIoServiceFactoryFactory(loop));
         openTimeouts.setRemoveOnCancelPolicy(true);
         client.setServerKeyVerifier((s, remote, key) -> {
             String refusal = target.hostKeyTrust().refusal(s, remote, key);
@@ -724,5 +744,8 @@ public final class SshTunnel implements Tunnel {
             s.close(true);
         }
         client.stop();
+        if (ownLoop != null) {
+            ownLoop.close();
+        }
     }
 }
