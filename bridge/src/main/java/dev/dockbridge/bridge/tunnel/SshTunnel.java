@@ -29,6 +29,7 @@ import org.apache.sshd.client.channel.ClientChannelEvent;
 import org.apache.sshd.client.future.OpenFuture;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.AttributeRepository.AttributeKey;
+import org.apache.sshd.common.Property;
 import org.apache.sshd.common.cipher.BuiltinCiphers;
 import org.apache.sshd.common.channel.exception.SshChannelOpenException;
 import org.apache.sshd.common.session.ConnectionService;
@@ -140,6 +141,12 @@ public final class SshTunnel implements Tunnel {
         CoreModuleProperties.IDLE_TIMEOUT.set(client, Duration.ZERO);
         // Docker API calls are small request/response exchanges: Nagle plus delayed ACKs would add 40 ms to each.
         CoreModuleProperties.TCP_NODELAY.set(client, true);
+        // read for every channel (its windows, its registration, its close): set here, a lookup ends at the client instead
+        // of building "org.apache.sshd.<name>" and asking the system properties, 4 % of a forwarded connection's CPU
+        for (Property<?> perChannel : List.of(CoreModuleProperties.WINDOW_SIZE, CoreModuleProperties.MAX_PACKET_SIZE,
+                CoreModuleProperties.LIMIT_PACKET_SIZE, CoreModuleProperties.MAX_CONCURRENT_CHANNELS, CoreModuleProperties.CHANNEL_CLOSE_TIMEOUT)) {
+            setDefault(perChannel);
+        }
         // AES-GCM runs on the JDK's intrinsics (AES-NI, CLMUL); sshd's CTR+HMAC and chacha20 are plain Java and
         // several times slower, which caps port-forward throughput.
         client.setCipherFactories(List.of(BuiltinCiphers.aes128gcm, BuiltinCiphers.aes256gcm,
@@ -158,6 +165,10 @@ public final class SshTunnel implements Tunnel {
         });
         client.start();
         reconnector.scheduleWithFixedDelay(this::expireSpares, 10, 10, TimeUnit.SECONDS);
+    }
+
+    private <T> void setDefault(Property<T> property) {
+        property.set(client, property.getRequiredDefault());
     }
 
     private void expireSpares() {

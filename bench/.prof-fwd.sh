@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# Port-forward performance, side by side in one run on the test bed:
+#   throughput  iperf3 single stream (RUN_S seconds) to a container's published port
+#   conn/s      wrk, 20 connections, against busybox httpd (which closes every connection: each request is
+#               a new forwarded connection), with wrk's error count, and the CPU time the forwarding process
+#               (the ssh client, DockBridge's daemon) spent per connection
+# through: direct (inside the host's namespace), OpenSSH ssh -L (default cipher, and aes128-gcm),
+# and a DockBridge forward. Medians of ROUNDS rounds (default 3). Also the daemon's RSS after the load.
+# Run as root on Debian.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${ROUNDS:-3}
+run_s=${RUN_S:-5}
+bash scripts/install-deps.sh iperf3 wrk python3 >/dev/null
+[ -f e2e/target/classpath.txt ] && [ -x cli/target/dockbridge/dockbridge/bin/dockbridge ] || ./mvnw -q -B -ntp -DskipTests install
+
+. scripts/testbed.sh
+dir=/tmp/dbbench-fwd
+ns=dbfw-h1
+on_exit="testbed dbfw down $dir"
+testbed dbfw down "$dir" >/dev/null 2>&1 || true
+testbed dbfw up "$dir" >/dev/null
+host=198.18.1.2
+export DOCKER_CONFIG=$dir/docker-config
+remote="env DOCKER_HOST=unix://$dir/h1/docker.sock"
+mkdir -p "$dir/image" "$DOCKER_CONFIG"
+cp /bin/busybox "$dir/image/busybox"
+printf 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox","--install","-s","/bin"]\nRUN mkdir -p /www && echo hello > /www/index.html\n' \
+  >"$dir/image/Dockerfile"
+$remote docker build -q -t bench "$dir/image" >/dev/null 2>&1
+# iperf3 comes from this machine's root filesystem, run inside a container that publishes its port
+$remote docker run -d -p 5201:5201 -v /:/host bench chroot /host iperf3 -s -p 5201 >/dev/null
+$remote docker run -d -p 18080:80 bench httpd -f -p 80 -h /www >/dev/null
+
+export DOCKBRIDGE_HOME=$dir/home
+cli/target/dockbridge/dockbridge/bin/dockbridge start --config "$dir/config.yaml" >"$dir/daemon.log" 2>&1 &
+daemon=$!
+track $daemon
+ssh_opts=(-i "$dir/client_ed25519" -o UserKnownHostsFile="$dir/known_hosts" -o StrictHostKeyChecking=yes -N)
+ssh "${ssh_opts[@]}" -L 25201:127.0.0.1:5201 -L 28080:127.0.0.1:18080 root@$host &
+ssh_pid=$!
+track $ssh_pid
+ssh "${ssh_opts[@]}" -c aes128-gcm@openssh.com -L 35201:127.0.0.1:5201 -L 38080:127.0.0.1:18080 root@$host &
+ssh_gcm_pid=$!
+track $ssh_gcm_pid
+for _ in $(seq 300); do
+  (exec 3<>/dev/tcp/127.0.0.1/18080) 2>/dev/null && (exec 3<>/dev/tcp/127.0.0.1/28080) 2>/dev/null \
+    && (exec 3<>/dev/tcp/127.0.0.1/38080) 2>/dev/null && break
+  sleep 0.1
+done
+
+inside() { nsenter --net=/var/run/netns/$ns "$@"; }
+iperf() { "$@" -t "$run_s" -J | python3 -c 'import json,sys; print(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9)'; }
+# CPU time (user + system, ms) of a process so far
+cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) * 1000 / hz}' "/proc/$1/stat"; }
+# CPU time (ms) of each thread of a process so far, summed by thread name with digits dropped: "name ms" lines
+thread_ms() {
+  for t in /proc/"$1"/task/*; do
+    printf '%s %s\n' "$(tr -d ' ' <"$t/comm" | tr -d '0-9')" "$(awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) * 1000 / hz}' "$t/stat")"
+  done 2>/dev/null | awk '{ms[$1] += $2} END {for (n in ms) print n, ms[n]}'
+}
+# CPU time (ms) of the test-bed host's sshd processes (the listener and every session's process) so far
+sshd_ms() {
+  local total=0 pid
+  for pid in $(ip netns pids "$ns"); do
+    case "$(cat /proc/"$pid"/comm 2>/dev/null)" in sshd*) total=$(awk -v t="$total" -v c="$(cpu_ms "$pid")" 'BEGIN {print t + c}');; esac
+  done
+  echo "$total"
+}
+# iperfrun PID IPERF-COMMAND...: "Gbit/s cores-of-PID cores-of-the-host's-sshd" (PID 0: not measured); cores = CPU time
+# over wall time, so 1.00 is one core busy throughout: the side at 1.00 is the one that sets the rate
+iperfrun() {
+  local pid=$1 before=0 after=0 s_before s_after start end rate
+  shift
+  [ "$pid" = 0 ] || before=$(cpu_ms "$pid")
+  s_before=$(sshd_ms); start=$(date +%s%N)
+  rate=$(iperf "$@")
+  end=$(date +%s%N); s_after=$(sshd_ms)
+  [ "$pid" = 0 ] || after=$(cpu_ms "$pid")
+  awk -v r="$rate" -v b="$before" -v a="$after" -v sb="$s_before" -v sa="$s_after" -v ns="$((end - start))" \
+    'BEGIN {ms = ns / 1e6; printf "%s %.2f %.2f\n", r, (a - b) / ms, (sa - sb) / ms}'
+}
+# wrkrun PID WRK-COMMAND...: "rate errors requests cpu-ms-of-PID" (PID 0: not measured)
+wrkrun() {
+  local pid=$1 before=0 after=0
+  shift
+  [ "$pid" = 0 ] || before=$(cpu_ms "$pid")
+  local out
+  out=$("$@")
+  [ "$pid" = 0 ] || after=$(cpu_ms "$pid")
+  printf '%s' "$out" | python3 -c '
+import re, sys
+text = sys.stdin.read()
+rate = float(re.search(r"Requests/sec:\s+([0-9.]+)", text).group(1))
+requests = int(re.search(r"(\d+) requests in", text).group(1))
+m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+errors = sum(int(x) for x in m.groups()) if m else 0
+n = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+errors += int(n.group(1)) if n else 0
+print(f"{rate} {errors} {requests} {float(sys.argv[2]) - float(sys.argv[1])}")' "$before" "$after"
+}
+
+: >"$dir/results.txt"
+: >"$dir/threads.txt"
+/usr/lib/jvm/temurin-25-jdk-amd64/bin/jcmd $daemon JFR.start settings=/tmp/max.jfc filename=/tmp/fwd.jfr >/dev/null
+for r in $(seq "$rounds"); do
+  thread_ms $daemon >"$dir/threads-before.txt"
+  line="dockbridge wrk $(wrkrun $daemon wrk -t2 -c20 -d${run_s}s http://127.0.0.1:18080/index.html)"
+  echo "$line" >>"$dir/results.txt"
+  thread_ms $daemon | awk -v round="$r" -v requests="$(echo "$line" | cut -d' ' -f5)" 'NR == FNR {before[$1] = $2; next}
+    {print round, $1, ($2 - before[$1]) * 1000 / requests}' "$dir/threads-before.txt" - >>"$dir/threads.txt"
+done
+/usr/lib/jvm/temurin-25-jdk-amd64/bin/jcmd $daemon JFR.stop >/dev/null
+rss=$(awk '/VmRSS/ {print $2}' /proc/$daemon/status)
+
+python3 - "$dir/results.txt" "$rounds" "$rss" <<'PY'
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1])]
+def med(path, kind, col=2):
+    return statistics.median(float(r[col]) for r in rows if r[0] == path and r[1] == kind)
+def errs(path):
+    return sum(int(r[3]) for r in rows if r[0] == path and r[1] == "wrk")
+names = {"direct": "direct (inside the namespace)", "ssh-L": "OpenSSH ssh -L (default cipher)",
+         "ssh-L-gcm": "OpenSSH ssh -L (aes128-gcm)", "dockbridge": "DockBridge forward"}
+base = med("ssh-L", "iperf"); base_c = med("ssh-L", "wrk")
+print(f"Median of {sys.argv[2]} rounds; iperf3 single stream; wrk -c20 against httpd that closes every connection\n")
+def cpu_per_conn(path):
+    # the forwarding process's CPU time per connection, microseconds: median over rounds
+    return statistics.median(float(r[5]) * 1000 / int(r[4]) for r in rows if r[0] == path and r[1] == "wrk")
+print("| through | Gbit/s | vs ssh -L | new conn/s | vs ssh -L | CPU µs per conn | wrk errors (all rounds) |")
+print("|---|---|---|---|---|---|---|")
+for p in ["direct", "ssh-L", "ssh-L-gcm", "dockbridge"]:
+    cpu = "n/a" if p == "direct" else f"{cpu_per_conn(p):.0f}"
+    print(f"| {names[p]} | {med(p, 'iperf'):.2f} | {med(p, 'iperf') / base:.2f} | {med(p, 'wrk'):.0f} | {med(p, 'wrk') / base_c:.2f} | {cpu} | {errs(p)} |")
+# which side sets a single stream's rate: the one near 1.00 core (CPU time over the run's wall time)
+print("\n| iperf3 through | Gbit/s | forwarding process, cores | the host's sshd, cores |")
+print("|---|---|---|---|")
+for p in ["ssh-L", "ssh-L-gcm", "dockbridge"]:
+    print(f"| {names[p]} | {med(p, 'iperf'):.2f} | {med(p, 'iperf', 3):.2f} | {med(p, 'iperf', 4):.2f} |")
+print(f"\nDockBridge daemon RSS after the load: {int(sys.argv[3]) / 1024:.0f} MiB")
+PY
+# where the daemon's CPU per connection went, by thread (digits dropped from names), round by round
+python3 - "$dir/threads.txt" "$rounds" <<'PY'
+import collections, sys
+per = collections.defaultdict(dict)
+for line in open(sys.argv[1]):
+    r, name, us = line.split()
+    per[name][int(r)] = float(us)
+rounds = range(1, int(sys.argv[2]) + 1)
+names = sorted(per, key=lambda n: -sum(per[n].values()))
+print("\nDockBridge daemon: CPU µs per connection by thread, round by round\n")
+print("| thread | " + " | ".join(f"round {r}" for r in rounds) + " |")
+print("|---|" + "---|" * len(rounds))
+for n in names:
+    if max(per[n].values()) >= 1:
+        print(f"| {n} | " + " | ".join(f"{per[n].get(r, 0):.0f}" for r in rounds) + " |")
+print("| all | " + " | ".join(f"{sum(per[n].get(r, 0) for n in per):.0f}" for r in rounds) + " |")
+PY
