@@ -102,8 +102,8 @@ print(f"{rate} {errors} {requests} {float(sys.argv[2]) - float(sys.argv[1])}")' 
 
 : >"$dir/results.txt"
 : >"$dir/threads.txt"
-/usr/lib/jvm/temurin-25-jdk-amd64/bin/jcmd $daemon JFR.start settings=/tmp/max.jfc filename=/tmp/fwd.jfr >/dev/null
 for r in $(seq "$rounds"); do
+  [ "$r" = 3 ] && /usr/lib/jvm/temurin-25-jdk-amd64/bin/jcmd $daemon JFR.start settings=/tmp/max.jfc filename=/tmp/fwd.jfr >/dev/null
   thread_ms $daemon >"$dir/threads-before.txt"
   line="dockbridge wrk $(wrkrun $daemon wrk -t2 -c20 -d${run_s}s http://127.0.0.1:18080/index.html)"
   echo "$line" >>"$dir/results.txt"
