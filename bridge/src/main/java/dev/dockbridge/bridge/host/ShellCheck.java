@@ -27,7 +27,10 @@ final class ShellCheck {
         this.clock = clock;
     }
 
-    /** What is wrong and what to do about it; empty when the shell is quiet and quick (or the session failed: that shows elsewhere). */
+    /**
+     * What is wrong and what to do about it; empty when the shell is quiet and quick, or when the session failed or closed
+     * under the check ('server create' exits right after the server is ready): that shows elsewhere.
+     */
     Optional<String> problem(Tunnel tunnel, String user, String host) {
         long started = clock.millis();
         CommandResult r;
@@ -39,9 +42,6 @@ final class ShellCheck {
         long took = clock.millis() - started;
         String fix = "make the startup files of " + user + "'s shell on " + host + " quiet and quick for commands run over ssh: "
                 + "put 'case $- in *i*) ;; *) return;; esac' at the top of ~/.bashrc there";
-        if (!r.finished() && took < TIMEOUT.toMillis()) {
-            return Optional.empty(); // cut short, not hung: the session closed under it (a one-shot command exiting), as above
-        }
         if (!r.finished()) {
             return Optional.of("a command that does nothing did not end within " + TIMEOUT.toSeconds() + " s on " + host + "; " + fix);
         }

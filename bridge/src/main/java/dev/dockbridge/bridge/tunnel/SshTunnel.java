@@ -578,7 +578,8 @@ public final class SshTunnel implements Tunnel {
     /**
      * Runs a shell command on the host and waits for it, at most {@code timeout}.
      *
-     * @return its exit status, or empty if it did not finish in time
+     * @return its exit status (none if it did not finish in time) and the end of its output
+     * @throws IOException also when it ended without an exit status (a signal, or its channel or session closed)
      */
     @Override
     public CommandResult run(String command, byte[] stdin, Duration timeout) throws IOException {
@@ -600,6 +601,12 @@ public final class SshTunnel implements Tunnel {
             }
             Set<ClientChannelEvent> events = exec.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), timeout);
             Integer status = events.contains(ClientChannelEvent.EXIT_STATUS) || events.contains(ClientChannelEvent.CLOSED) ? exec.getExitStatus() : null;
+            if (status == null && events.contains(ClientChannelEvent.CLOSED)) {
+                // not "did not finish in time": the caller must not take a lost session or a killed command for a hang
+                String signal = exec.getExitSignal();
+                throw new IOException("a command on " + target.host() + " ended without an exit status ("
+                        + (signal != null ? "killed by signal " + signal : "its channel closed under it, the SSH session with it or the server") + ")");
+            }
             synchronized (output) {
                 return new CommandResult(status, output.toString(StandardCharsets.UTF_8));
             }

@@ -48,6 +48,7 @@ public interface Tunnel extends Closeable {
      * Runs a shell command on the host and waits for it, at most {@code timeout}.
      *
      * @return its exit status (none if it did not finish in time) and the end of its output
+     * @throws IOException when it could not run, or ended without an exit status (a signal, its session closed)
      */
     default CommandResult run(String command, Duration timeout) throws IOException {
         return run(command, null, timeout);

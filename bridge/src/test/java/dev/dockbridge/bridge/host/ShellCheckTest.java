@@ -50,12 +50,6 @@ class ShellCheckTest {
                 .hasValueSatisfying(p -> assertThat(p).contains("'true' failed on box (exit 127)"));
     }
 
-    /** {@code dockbridge server create} exits right after the server is ready, closing the session under the check. */
-    @Test
-    void aCommandCutShortByItsSessionClosingIsNotAHang() {
-        assertThat(check.problem(shell(new CommandResult(null, ""), Duration.ofMillis(300)), "root", "box")).isEmpty();
-    }
-
     @Test
     void aFailedSessionIsLeftToWhatReportsIt() {
         Tunnel broken = new TunnelStub() {
