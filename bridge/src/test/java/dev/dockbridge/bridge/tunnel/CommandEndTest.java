@@ -4,21 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.time.Clock;
 import java.time.Duration;
 
 import org.apache.sshd.server.Environment;
-import org.apache.sshd.server.ExitCallback;
-import org.apache.sshd.server.SshServer;
-import org.apache.sshd.server.auth.pubkey.AcceptAllPublickeyAuthenticator;
 import org.apache.sshd.server.channel.ChannelSession;
-import org.apache.sshd.server.command.Command;
-import org.apache.sshd.server.keyprovider.SimpleGeneratorHostKeyProvider;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -29,31 +20,20 @@ import org.junit.jupiter.api.Test;
  * session or server gone under it) is an error, not a command that did not finish in time.
  */
 class CommandEndTest {
-    private SshServer server;
+    private InProcessSshServer server;
     private SshTunnel tunnel;
 
     @BeforeEach
     void start() throws Exception {
-        server = SshServer.setUpDefaultServer();
-        server.setHost("127.0.0.1");
-        server.setPort(0);
-        server.setKeyPairProvider(new SimpleGeneratorHostKeyProvider());
-        server.setPublickeyAuthenticator(AcceptAllPublickeyAuthenticator.INSTANCE);
-        server.setCommandFactory((channel, command) -> new Scripted(command));
-        server.start();
-        KeyPair hostKey = server.getKeyPairProvider().loadKeys(null).iterator().next();
-        KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-        generator.initialize(256);
-        SshTarget target = new SshTarget("127.0.0.1", server.getPort(), "test", generator.generateKeyPair(), "a test key",
-                new PinnedHostKey(hostKey.getPublic()), Duration.ofSeconds(10), Duration.ofSeconds(30), 3, Duration.ofSeconds(1), null);
-        tunnel = new SshTunnel(target, Clock.systemUTC());
+        server = InProcessSshServer.start(s -> s.setCommandFactory((channel, command) -> new Scripted(command)));
+        tunnel = new SshTunnel(server.target(Duration.ofSeconds(10)), Clock.systemUTC());
         tunnel.connect();
     }
 
     @AfterEach
     void stop() throws Exception {
         tunnel.close();
-        server.stop(true);
+        server.close();
     }
 
     @Test
@@ -79,10 +59,8 @@ class CommandEndTest {
     }
 
     /** "exit N" prints and exits N; "hang" never ends; "vanish" closes its channel without an exit status. */
-    private static final class Scripted implements Command {
+    private static final class Scripted extends InProcessSshServer.ScriptedCommand {
         private final String command;
-        private OutputStream out;
-        private ExitCallback exit;
 
         Scripted(String command) {
             this.command = command;
@@ -98,28 +76,6 @@ class CommandEndTest {
             } else if (command.equals("vanish")) {
                 channel.close(false);
             }
-        }
-
-        @Override
-        public void destroy(ChannelSession channel) {
-        }
-
-        @Override
-        public void setInputStream(InputStream in) {
-        }
-
-        @Override
-        public void setOutputStream(OutputStream out) {
-            this.out = out;
-        }
-
-        @Override
-        public void setErrorStream(OutputStream err) {
-        }
-
-        @Override
-        public void setExitCallback(ExitCallback callback) {
-            this.exit = callback;
         }
     }
 }

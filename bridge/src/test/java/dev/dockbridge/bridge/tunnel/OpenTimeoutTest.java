@@ -3,8 +3,6 @@ package dev.dockbridge.bridge.tunnel;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,10 +19,7 @@ import org.apache.sshd.client.future.OpenFuture;
 import org.apache.sshd.common.channel.ChannelFactory;
 import org.apache.sshd.common.session.Session;
 import org.apache.sshd.common.util.buffer.Buffer;
-import org.apache.sshd.server.SshServer;
-import org.apache.sshd.server.auth.pubkey.AcceptAllPublickeyAuthenticator;
 import org.apache.sshd.server.channel.AbstractServerChannel;
-import org.apache.sshd.server.keyprovider.SimpleGeneratorHostKeyProvider;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -40,39 +35,30 @@ class OpenTimeoutTest {
     private static final Duration TIMEOUT = Duration.ofMillis(2000);
 
     private final List<SilentChannel> opened = new CopyOnWriteArrayList<>();
-    private SshServer server;
+    private InProcessSshServer server;
     private SshTunnel tunnel;
 
     @BeforeEach
     void start() throws Exception {
-        server = SshServer.setUpDefaultServer();
-        server.setHost("127.0.0.1");
-        server.setPort(0);
-        server.setKeyPairProvider(new SimpleGeneratorHostKeyProvider());
-        server.setPublickeyAuthenticator(AcceptAllPublickeyAuthenticator.INSTANCE);
-        List<ChannelFactory> factories = new ArrayList<>(server.getChannelFactories());
-        factories.removeIf(f -> f.getName().equals("direct-tcpip"));
-        factories.add(new ChannelFactory() {
-            @Override
-            public String getName() {
-                return "direct-tcpip";
-            }
+        server = InProcessSshServer.start(s -> {
+            List<ChannelFactory> factories = new ArrayList<>(s.getChannelFactories());
+            factories.removeIf(f -> f.getName().equals("direct-tcpip"));
+            factories.add(new ChannelFactory() {
+                @Override
+                public String getName() {
+                    return "direct-tcpip";
+                }
 
-            @Override
-            public SilentChannel createChannel(Session session) {
-                SilentChannel channel = new SilentChannel();
-                opened.add(channel);
-                return channel;
-            }
+                @Override
+                public SilentChannel createChannel(Session session) {
+                    SilentChannel channel = new SilentChannel();
+                    opened.add(channel);
+                    return channel;
+                }
+            });
+            s.setChannelFactories(factories);
         });
-        server.setChannelFactories(factories);
-        server.start();
-        KeyPair hostKey = server.getKeyPairProvider().loadKeys(null).iterator().next();
-        KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-        generator.initialize(256);
-        SshTarget target = new SshTarget("127.0.0.1", server.getPort(), "test", generator.generateKeyPair(), "a test key",
-                new PinnedHostKey(hostKey.getPublic()), TIMEOUT, Duration.ofSeconds(30), 3, Duration.ofSeconds(1), null);
-        tunnel = new SshTunnel(target, Clock.systemUTC());
+        tunnel = new SshTunnel(server.target(TIMEOUT), Clock.systemUTC());
         tunnel.connect();
     }
 
@@ -81,7 +67,7 @@ class OpenTimeoutTest {
         if (tunnel != null) {
             tunnel.close();
         }
-        server.stop(true);
+        server.close();
     }
 
     @Test

@@ -9,8 +9,6 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.ByteBuffer;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
@@ -32,12 +30,7 @@ import org.apache.sshd.common.session.Session;
 import org.apache.sshd.common.session.SessionListener;
 import org.apache.sshd.common.util.threads.ThreadUtils;
 import org.apache.sshd.core.CoreModuleProperties;
-import org.apache.sshd.server.SshServer;
-import org.apache.sshd.server.auth.pubkey.AcceptAllPublickeyAuthenticator;
-import org.apache.sshd.server.command.Command;
 import org.apache.sshd.server.forward.AcceptAllForwardingFilter;
-import org.apache.sshd.server.keyprovider.SimpleGeneratorHostKeyProvider;
-import org.apache.sshd.server.ExitCallback;
 import org.apache.sshd.server.Environment;
 import org.apache.sshd.server.channel.ChannelSession;
 import org.junit.jupiter.api.AfterEach;
@@ -45,8 +38,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import dev.dockbridge.bridge.tunnel.PinnedHostKey;
-import dev.dockbridge.bridge.tunnel.SshTarget;
+import dev.dockbridge.bridge.tunnel.InProcessSshServer;
 import dev.dockbridge.bridge.tunnel.SshTunnel;
 import dev.dockbridge.portforward.ChannelOpener;
 import dev.dockbridge.portforward.NetworkLoop;
@@ -66,7 +58,7 @@ class NettyIoSessionTest {
 
     private final ExecutorService threads = Executors.newCachedThreadPool();
     private final AtomicInteger keysEstablished = new AtomicInteger();
-    private SshServer server;
+    private InProcessSshServer server;
     private ServerSocket echo;
     private NetworkLoop loop;
     private SshTunnel tunnel;
@@ -75,30 +67,21 @@ class NettyIoSessionTest {
     void start() throws Exception {
         echo = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         threads.submit(this::serveEcho);
-        server = SshServer.setUpDefaultServer();
-        server.setHost("127.0.0.1");
-        server.setPort(0);
-        server.setKeyPairProvider(new SimpleGeneratorHostKeyProvider());
-        server.setPublickeyAuthenticator(AcceptAllPublickeyAuthenticator.INSTANCE);
-        server.setForwardingFilter(AcceptAllForwardingFilter.INSTANCE);
-        server.setCommandFactory((channel, command) -> new CatCommand());
-        CoreModuleProperties.REKEY_BYTES_LIMIT.set(server, (long) REKEY_BYTES);
-        server.addSessionListener(new SessionListener() {
-            @Override
-            public void sessionEvent(Session session, Event event) {
-                if (event == Event.KeyEstablished) {
-                    keysEstablished.incrementAndGet();
+        server = InProcessSshServer.start(s -> {
+            s.setForwardingFilter(AcceptAllForwardingFilter.INSTANCE);
+            s.setCommandFactory((channel, command) -> new CatCommand());
+            CoreModuleProperties.REKEY_BYTES_LIMIT.set(s, (long) REKEY_BYTES);
+            s.addSessionListener(new SessionListener() {
+                @Override
+                public void sessionEvent(Session session, Event event) {
+                    if (event == Event.KeyEstablished) {
+                        keysEstablished.incrementAndGet();
+                    }
                 }
-            }
+            });
         });
-        server.start();
-        KeyPair hostKey = server.getKeyPairProvider().loadKeys(null).iterator().next();
-        KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-        generator.initialize(256);
-        SshTarget target = new SshTarget("127.0.0.1", server.getPort(), "test", generator.generateKeyPair(), "a test key",
-                new PinnedHostKey(hostKey.getPublic()), Duration.ofSeconds(10), Duration.ofSeconds(30), 3, Duration.ofSeconds(1), null);
         loop = new NetworkLoop(Transport.best(), SshLoopThreads.named("test-network"));
-        tunnel = new SshTunnel(target, Clock.systemUTC(), loop);
+        tunnel = new SshTunnel(server.target(Duration.ofSeconds(10)), Clock.systemUTC(), loop);
         tunnel.connect();
     }
 
@@ -106,7 +89,7 @@ class NettyIoSessionTest {
     void stop() throws Exception {
         tunnel.close();
         loop.close();
-        server.stop(true);
+        server.close();
         echo.close();
         threads.shutdownNow();
     }
@@ -237,30 +220,8 @@ class NettyIoSessionTest {
     }
 
     /** {@code cat}: what comes in goes back out, until the input ends. */
-    private static final class CatCommand implements Command {
-        private InputStream in;
-        private OutputStream out;
-        private ExitCallback exit;
+    private static final class CatCommand extends InProcessSshServer.ScriptedCommand {
         private Thread copier;
-
-        @Override
-        public void setInputStream(InputStream in) {
-            this.in = in;
-        }
-
-        @Override
-        public void setOutputStream(OutputStream out) {
-            this.out = out;
-        }
-
-        @Override
-        public void setErrorStream(OutputStream err) {
-        }
-
-        @Override
-        public void setExitCallback(ExitCallback callback) {
-            this.exit = callback;
-        }
 
         @Override
         public void start(ChannelSession channel, Environment env) {
