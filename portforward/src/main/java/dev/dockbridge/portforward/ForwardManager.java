@@ -20,7 +20,6 @@ import java.util.concurrent.TimeUnit;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
-import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -41,12 +40,6 @@ import org.slf4j.LoggerFactory;
 public final class ForwardManager implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(ForwardManager.class);
     private static final int PORT_SEARCH = 100;
-    /**
-     * The most one read of a forwarded connection takes: one SSH packet's worth (OpenSSH's 32 KiB), and no more than
-     * the allocator caches per thread. Netty's default (64 KiB) went back to the shared arena on every release, and
-     * merging its runs there was 11 % of the daemon's CPU under an upload.
-     */
-    static final int MAX_READ = 32 * 1024;
 
     private final ChannelOpener opener;
     private final List<InetAddress> bind;
@@ -237,7 +230,7 @@ public final class ForwardManager implements Closeable {
                     .childOption(ChannelOption.AUTO_READ, false)
                     // pooled direct buffers, cached per event loop: what a forward reads, and its one copy of each chunk from the server
                     .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
-                    .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(64, 2048, MAX_READ))
+                    .childOption(ChannelOption.RCVBUF_ALLOCATOR, NetworkLoop.reads())
                     .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childHandler(new ChannelInitializer<SocketChannel>() {

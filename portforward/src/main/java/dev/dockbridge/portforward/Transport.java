@@ -22,7 +22,7 @@ public enum Transport {
     }
 
     /** For the log: which one, and why not epoll when it is not. */
-    public String describe() {
+    String describe() {
         if (this == EPOLL) {
             return "native epoll";
         }
@@ -30,7 +30,7 @@ public enum Transport {
         return why == null ? "NIO" : "NIO (epoll unavailable: " + why.getMessage() + ")";
     }
 
-    public IoHandlerFactory handlers() {
+    IoHandlerFactory handlers() {
         return this == EPOLL ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
     }
 

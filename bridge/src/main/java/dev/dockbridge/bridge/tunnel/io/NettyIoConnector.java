@@ -8,7 +8,6 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
-import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -32,9 +31,6 @@ import dev.dockbridge.portforward.NetworkLoop;
  * identification), the future completes, and only then is anything read.
  */
 final class NettyIoConnector extends AbstractCloseable implements IoConnector {
-    /** One SSH packet's worth per read, as the forwards read: within what the allocator caches per thread. */
-    private static final int MAX_READ = 32 * 1024;
-
     private final FactoryManager manager;
     private final IoHandler handler;
     private final NetworkLoop loop;
@@ -54,7 +50,7 @@ final class NettyIoConnector extends AbstractCloseable implements IoConnector {
         Bootstrap bootstrap = new Bootstrap().group(loop.group()).channel(loop.transport().socketChannel())
                 .option(ChannelOption.AUTO_READ, false) // nothing is read before the SSH session exists
                 .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
-                .option(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(64, 2048, MAX_READ))
+                .option(ChannelOption.RCVBUF_ALLOCATOR, NetworkLoop.reads())
                 .option(ChannelOption.TCP_NODELAY, CoreModuleProperties.TCP_NODELAY.getRequired(manager))
                 .option(ChannelOption.SO_KEEPALIVE, CoreModuleProperties.SOCKET_KEEPALIVE.getRequired(manager))
                 .handler(new ChannelInboundHandlerAdapter()); // the session's handler follows once the session exists
@@ -73,13 +69,12 @@ final class NettyIoConnector extends AbstractCloseable implements IoConnector {
                 future.setException(f.cause());
                 return;
             }
-            connected(f.channel(), address, context, localAddress, future);
+            connected(f.channel(), context, future);
         });
         return future;
     }
 
-    private void connected(Channel channel, SocketAddress address, AttributeRepository context, SocketAddress localAddress,
-            IoConnectFuture future) {
+    private void connected(Channel channel, AttributeRepository context, IoConnectFuture future) {
         IoServiceEventListener listener = eventListener;
         NettyIoSession session = null;
         try {
