@@ -6,6 +6,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.SocketChannel;
@@ -48,7 +49,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter implements Channel
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
         stats.opened();
-        target.open(opener, this).whenComplete((end, error) -> channel.eventLoop().execute(() -> {
+        target.open(opener, this).whenComplete((end, error) -> onLoop(() -> {
             if (error != null) {
                 Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
                 log.warn("forward {}: connection dropped, the server side could not be reached: {}", target.spec().remotePort(), cause.getMessage());
@@ -92,7 +93,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter implements Channel
         stats.in(length);
         inFlight += length;
         // the pooled read buffer itself goes to the transport, which copies it into its packets, and back to the pool then
-        remote.write(buf.nioBuffer()).whenComplete((ok, error) -> ctx.executor().execute(() -> {
+        remote.write(buf.nioBuffer()).whenComplete((ok, error) -> onLoop(() -> {
             buf.release();
             inFlight -= length;
             if (error != null) {
@@ -117,7 +118,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter implements Channel
 
     /** Done with this direction only once the EOF (and every byte queued before it) reached the remote side. */
     private void endInput(ChannelHandlerContext ctx) {
-        remote.shutdownOutput().whenComplete((ok, error) -> ctx.executor().execute(() -> {
+        remote.shutdownOutput().whenComplete((ok, error) -> onLoop(() -> {
             if (error != null) {
                 ctx.close();
                 return;
@@ -162,7 +163,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter implements Channel
 
     @Override
     public void onEof() {
-        channel.eventLoop().execute(() -> {
+        onLoop(() -> {
             remoteEof = true;
             // after the bytes already queued: an empty write keeps the order
             channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
@@ -177,13 +178,28 @@ final class RelayHandler extends ChannelInboundHandlerAdapter implements Channel
     @Override
     public void onClose(Throwable cause) {
         // after flush, so bytes already queued still arrive
-        channel.eventLoop().execute(() -> channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
+        onLoop(() -> channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
             if (remoteEof) {
                 channel.close(); // it ended its output first: everything arrived
             } else {
                 reset(); // closed without an EOF (a reset on the server, a dead SSH session): what arrived may be cut short
             }
         }));
+    }
+
+    /**
+     * Runs {@code work} on the connection's event loop: at once when called there (the daemon's SSH session runs on the
+     * same loop, so its callbacks mostly are), else as a task. Each task hop was a queue round and a wake-up per event of
+     * every forwarded connection. Either way the order of one caller's calls is kept: the loop's own run them in turn, and
+     * another thread's join the loop's queue behind what that thread queued before (its writes included).
+     */
+    private void onLoop(Runnable work) {
+        EventLoop loop = channel.eventLoop();
+        if (loop.inEventLoop()) {
+            work.run();
+        } else {
+            loop.execute(work);
+        }
     }
 
     /**

@@ -17,9 +17,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeoutException;
 
 import org.apache.sshd.client.SshClient;
 import org.apache.sshd.client.config.hosts.HostConfigEntryResolver;
@@ -28,6 +25,7 @@ import org.apache.sshd.client.channel.ChannelExec;
 import org.apache.sshd.client.channel.ClientChannelEvent;
 import org.apache.sshd.client.future.OpenFuture;
 import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.client.session.ClientUserAuthServiceFactory;
 import org.apache.sshd.common.AttributeRepository.AttributeKey;
 import org.apache.sshd.common.Property;
 import org.apache.sshd.common.cipher.BuiltinCiphers;
@@ -41,7 +39,6 @@ import org.slf4j.Logger;
 
 import org.slf4j.LoggerFactory;
 
-import dev.dockbridge.bridge.concurrent.Threads;
 import dev.dockbridge.bridge.tunnel.io.NettyIoServiceFactoryFactory;
 import dev.dockbridge.bridge.tunnel.io.SshLoopThreads;
 import dev.dockbridge.portforward.NetworkLoop;
@@ -97,7 +94,6 @@ public final class SshTunnel implements Tunnel {
      * Timeouts of channel opens, removed when cancelled, so the thread sleeps while none is pending. Not
      * CompletableFuture.orTimeout: JDK 25's shared delay scheduler behind it cost a forward 80 µs of CPU per connection.
      */
-    private final ScheduledThreadPoolExecutor openTimeouts = new ScheduledThreadPoolExecutor(1, Threads.named("ssh-open-timeout"));
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private final Map<String, SpareChannels> spares = new ConcurrentHashMap<>();
     private final AtomicBoolean cipherWarmed = new AtomicBoolean();
@@ -121,7 +117,7 @@ public final class SshTunnel implements Tunnel {
         this.ownLoop = ownsLoop ? loop : null;
         this.client = SshClient.setUpDefaultClient();
         client.setIoServiceFactoryFactory(new NettyIoServiceFactoryFactory(loop));
-        openTimeouts.setRemoveOnCancelPolicy(true);
+        client.setServiceFactories(List.of(ClientUserAuthServiceFactory.INSTANCE, new ForwardChannels.Factory()));
         client.setServerKeyVerifier((s, remote, key) -> {
             String refusal = target.hostKeyTrust().refusal(s, remote, key);
             if (refusal != null) {
@@ -496,24 +492,9 @@ public final class SshTunnel implements Tunnel {
     }
 
     /**
-     * Opens a {@code direct-tcpip} channel to {@code host:port} as seen from the server (a published port).
-     * Blocks until the channel is open (or the connect timeout).
-     */
-    public ChannelOpener.RemoteEnd openTcp(String host, int port, ChannelOpener.RemoteSink sink) throws TunnelException {
-        ClientSession s = session();
-        DirectTcpChannel channel = new DirectTcpChannel(host, port, sink);
-        try {
-            open(s, channel);
-        } catch (IOException e) {
-            throw new TunnelException(TunnelException.Kind.CHANNEL_REFUSED,
-                    "cannot connect to " + host + ":" + port + " on " + target.host() + " (" + rootMessage(e) + ")", e);
-        }
-        return channel;
-    }
-
-    /**
-     * Like {@link #openTcp} without blocking when a session is open: the channel-open confirmation
-     * completes the future. Only a missing session (reconnecting) is waited for, on {@code blockingWork}.
+     * Opens a {@code direct-tcpip} channel to {@code host:port} as seen from the server (a published port) without
+     * blocking when a session is open: the server's answer completes the future (or the connect timeout fails it). Only a
+     * missing session (reconnecting) is waited for, on {@code blockingWork}.
      */
     @Override
     public CompletableFuture<ChannelOpener.RemoteEnd> openTcpAsync(String host, int port, ChannelOpener.RemoteSink sink,
@@ -525,44 +506,42 @@ public final class SshTunnel implements Tunnel {
         if (s == null) {
             return CompletableFuture.supplyAsync(() -> {
                 try {
-                    return openTcp(host, port, sink);
+                    return session();
                 } catch (TunnelException e) {
                     throw new CompletionException(e);
                 }
-            }, blockingWork);
+            }, blockingWork).thenCompose(ready -> openTcpOn(ready, host, port, sink));
         }
-        CompletableFuture<ChannelOpener.RemoteEnd> opened = new CompletableFuture<>();
-        DirectTcpChannel channel = new DirectTcpChannel(host, port, sink);
-        try {
-            s.getService(ConnectionService.class).registerChannel(channel);
-            channel.open().addListener(f -> {
-                if (!f.isOpened()) {
-                    channel.close(true);
-                    opened.completeExceptionally(new TunnelException(TunnelException.Kind.CHANNEL_REFUSED, "cannot connect to "
-                            + host + ":" + port + " on " + target.host() + " (" + rootMessage(f.getException()) + ")", f.getException()));
-                } else if (!opened.complete(channel)) {
-                    channel.close(false); // confirmed after the timeout gave up on it: closed on the server as well
-                }
-            });
-        } catch (IOException | RuntimeException e) {
-            channel.close(true);
-            opened.completeExceptionally(e);
+        return openTcpOn(s, host, port, sink);
+    }
+
+    private CompletableFuture<ChannelOpener.RemoteEnd> openTcpOn(ClientSession s, String host, int port, ChannelOpener.RemoteSink sink) {
+        ForwardChannels forwards = s.getService(ForwardChannels.class);
+        if (forwards == null) {
+            return CompletableFuture.failedFuture(new TunnelException(TunnelException.Kind.UNREACHABLE,
+                    "the SSH session to " + target.host() + " has no connection service", null));
         }
-        // a timeout leaves the channel to its late answer (above): dropped here, the server would keep it open
-        long timeoutMs = target.connectTimeout().toMillis();
-        try {
-            ScheduledFuture<?> timeout = openTimeouts.schedule(() -> opened.completeExceptionally(new TimeoutException("no answer within "
-                    + timeoutMs + " ms to opening a connection to " + host + ":" + port + " on " + target.host())), timeoutMs, TimeUnit.MILLISECONDS);
-            opened.whenComplete((end, error) -> timeout.cancel(false));
-        } catch (RejectedExecutionException e) { // closed meanwhile: its late answer closes the channel, as after a timeout
-            opened.completeExceptionally(new TunnelException(TunnelException.Kind.UNREACHABLE, "the SSH tunnel to " + target.host() + " is closed", e));
-        }
-        return opened;
+        return forwards.openTcp(host, port, target.host(), sink, target.connectTimeout());
     }
 
     /** Channel-open timeouts not yet cancelled or fired. */
     int pendingOpenTimeouts() {
-        return openTimeouts.getQueue().size();
+        ForwardChannels forwards = currentForwards();
+        return forwards == null ? 0 : forwards.pendingOpenTimeouts();
+    }
+
+    /** The current session's {@code direct-tcpip} channels not yet forgotten (both sides closed). */
+    int tcpChannels() {
+        ForwardChannels forwards = currentForwards();
+        return forwards == null ? 0 : forwards.tcpChannels();
+    }
+
+    private ForwardChannels currentForwards() {
+        ClientSession s;
+        synchronized (lock) {
+            s = session;
+        }
+        return s == null ? null : s.getService(ForwardChannels.class);
     }
 
     /** sshd-core wraps the server's open failure; it is the only failure that says the server said no. */
@@ -756,7 +735,6 @@ public final class SshTunnel implements Tunnel {
             session = null;
         }
         reconnector.shutdownNow();
-        openTimeouts.shutdownNow();
         spares.values().forEach(SpareChannels::close);
         if (s != null) {
             s.close(true);

@@ -35,7 +35,7 @@ import org.apache.sshd.common.util.closeable.AbstractCloseable;
  * and calls {@link #writeBuffer} under it, so packets join one queue in sequence order, and the loop writes the queue
  * from its head (a packet written at once from the loop could otherwise overtake one another thread had queued).
  */
-final class NettyIoSession extends AbstractCloseable implements IoSession {
+final class NettyIoSession extends AbstractCloseable implements IoSession, EventLoopSession {
     private final long id;
     private final NettyIoConnector service;
     private final IoHandler handler;
@@ -67,6 +67,11 @@ final class NettyIoSession extends AbstractCloseable implements IoSession {
         this.handler = handler;
         this.channel = channel;
         this.loop = channel.eventLoop();
+    }
+
+    @Override
+    public EventLoop eventLoop() {
+        return loop;
     }
 
     void startReading() {
