@@ -60,7 +60,7 @@ final class DirectTcpChannel implements ChannelOpener.RemoteEnd {
 
     // all below: event loop only
     private State state = State.OPENING;
-    private ScheduledFuture<?> openTimeout;
+    private volatile ScheduledFuture<?> openTimeout; // volatile: a test reads it from another thread
     private boolean closeWanted; // closed, or given up on, before the server confirmed the open
     private boolean closedHere; // close() was called: the sink hears nothing more
     private boolean closeReceived;
