@@ -42,6 +42,8 @@ final class DirectTcpChannel implements ChannelOpener.RemoteEnd {
     /** SSH_MSG_CHANNEL_DATA's fields before the bytes: recipient channel and length. */
     private static final int DATA_HEADER = 8;
     private static final long MAX_WINDOW = 0xFFFF_FFFFL;
+    /** Bytes of this channel's packets the session may hold unwritten (a full socket, a key exchange) before it waits. */
+    private static final int MAX_UNWRITTEN = 256 * 1024;
 
     enum State { OPENING, OPEN, CLOSE_SENT, DONE }
 
@@ -64,7 +66,7 @@ final class DirectTcpChannel implements ChannelOpener.RemoteEnd {
     private boolean closeWanted; // closed, or given up on, before the server confirmed the open
     private boolean closedHere; // close() was called: the sink hears nothing more
     private boolean closeReceived;
-    private boolean writing; // a packet is with the session, not yet on the socket: the next waits for it
+    private int unwritten; // bytes in packets the session holds, not yet on its socket
     private long recipient;
     private long remoteWindow;
     private int remotePacketSize;
@@ -344,16 +346,18 @@ final class DirectTcpChannel implements ChannelOpener.RemoteEnd {
     }
 
     /**
-     * Writes from the queue's head while the server's window allows and the socket takes packets at once; a packet the
-     * session holds (a full socket, a key exchange) makes the next wait for it, which bounds what is buffered here.
+     * Writes from the queue's head while the server's window allows and the session holds less than
+     * {@link #MAX_UNWRITTEN} of this channel's bytes (it writes a turn of the loop's packets at once, at the turn's end;
+     * it holds them longer while the socket is full or keys are exchanged): that bounds what is buffered per channel.
      */
     private void writeNext() {
-        while (!writing && state == State.OPEN) {
+        while (state == State.OPEN && unwritten < MAX_UNWRITTEN) {
             Pending next = queue.peek();
             if (next == null) {
                 return;
             }
             IoWriteFuture written;
+            int piece;
             try {
                 if (next.data() == null) { // the end-of-input marker
                     queue.poll();
@@ -364,7 +368,7 @@ final class DirectTcpChannel implements ChannelOpener.RemoteEnd {
                 if (remoteWindow <= 0) {
                     return; // its WINDOW_ADJUST resumes
                 }
-                int piece = (int) Math.min(next.data().remaining(), Math.min(remotePacketSize, remoteWindow));
+                piece = (int) Math.min(next.data().remaining(), Math.min(remotePacketSize, remoteWindow));
                 Buffer packet = session.createBuffer(SshConstants.SSH_MSG_CHANNEL_DATA, piece + DATA_HEADER);
                 packet.putUInt(recipient);
                 packet.putUInt(piece);
@@ -383,9 +387,10 @@ final class DirectTcpChannel implements ChannelOpener.RemoteEnd {
                 next.done().complete(null);
             }
             if (!written.isDone()) {
-                writing = true;
+                int held = piece;
+                unwritten += held;
                 written.addListener(f -> onLoop(() -> {
-                    writing = false;
+                    unwritten -= held;
                     if (f.isWritten()) {
                         writeNext();
                     } else {
