@@ -168,7 +168,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter implements Channel
             // after the bytes already queued: an empty write keeps the order
             channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
                 if (channel instanceof SocketChannel socket && socket.isActive()) {
-                    socket.shutdownOutput();
+                    OutputEnd.shutdownOutput(socket);
                 }
                 closeIfDone();
             });

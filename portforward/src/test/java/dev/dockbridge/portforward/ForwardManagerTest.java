@@ -17,6 +17,7 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 import org.junit.jupiter.api.AfterEach;
@@ -105,6 +106,33 @@ class ForwardManagerTest {
         assertThat(status.bytesIn()).isEqualTo(5);
         assertThat(status.bytesOut()).isEqualTo(9);
         assertThat(status.note()).contains("taken");
+    }
+
+    /** The remote side ends its output first (the local client sees its EOF) and still receives what the client sends after. */
+    @Test
+    void relaysBothWaysAcrossAHalfCloseFromTheRemoteSide() throws Exception {
+        CompletableFuture<String> heard = new CompletableFuture<>();
+        try (ServerSocket greeter = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Thread t = new Thread(() -> {
+                try (Socket s = greeter.accept()) {
+                    s.getOutputStream().write("hi".getBytes(StandardCharsets.UTF_8));
+                    s.shutdownOutput();
+                    heard.complete(new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+                } catch (IOException e) {
+                    heard.completeExceptionally(e);
+                }
+            });
+            t.setDaemon(true);
+            t.start();
+            manager.apply(List.of(new ForwardSpec("greeter", "tcp", "127.0.0.1", greeter.getLocalPort())));
+            int local = manager.snapshot().get(0).localPort();
+            try (Socket s = new Socket("127.0.0.1", local)) {
+                assertThat(new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("hi");
+                s.getOutputStream().write("after the end".getBytes(StandardCharsets.UTF_8));
+                s.shutdownOutput();
+                assertThat(heard.get(10, TimeUnit.SECONDS)).isEqualTo("after the end");
+            }
+        }
     }
 
     @Test
@@ -257,7 +285,8 @@ class ForwardManagerTest {
                 try {
                     Socket socket = new Socket(host, port);
                     Thread reader = new Thread(() -> {
-                        try (InputStream in = socket.getInputStream()) {
+                        try {
+                            InputStream in = socket.getInputStream(); // not closed here: that would close the socket's output too
                             byte[] buffer = new byte[8192];
                             int n;
                             while ((n = in.read(buffer)) > 0) {
