@@ -18,12 +18,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
+import org.apache.sshd.common.session.Session;
+import org.apache.sshd.common.session.SessionListener;
 import org.apache.sshd.core.CoreModuleProperties;
 import org.apache.sshd.server.forward.AcceptAllForwardingFilter;
 import org.junit.jupiter.api.AfterEach;
@@ -175,6 +178,58 @@ class DirectTcpChannelTest {
         until(() -> sink.closed.isDone());
         assertThat(sink.closed.get()).isInstanceOf(IOException.class);
         assertThatThrownBy(() -> end.write(ByteBuffer.wrap(new byte[1])).get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(IOException.class);
+    }
+
+    /**
+     * A server that stops reading its socket (busy, or behind a slow link) while its window is wide open: once the socket
+     * is full the channel hands the session no more than a bound, so a fast local sender cannot fill the daemon's memory
+     * with packets; when the server reads again, everything arrives whole.
+     */
+    @Test
+    @Timeout(120)
+    void aServerThatStopsReadingHoldsTheWritesBackAtABound() throws Exception {
+        List<Session> serverSessions = new CopyOnWriteArrayList<>();
+        try (InProcessSshServer wide = InProcessSshServer.start(s -> {
+                s.setForwardingFilter(AcceptAllForwardingFilter.INSTANCE);
+                CoreModuleProperties.WINDOW_SIZE.set(s, 1024L * 1024 * 1024);
+                s.addSessionListener(new SessionListener() {
+                    @Override
+                    public void sessionCreated(Session session) {
+                        serverSessions.add(session);
+                    }
+                });
+            });
+            SshTunnel wideTunnel = new SshTunnel(wide.target(Duration.ofSeconds(10)), Clock.systemUTC())) {
+            wideTunnel.connect();
+            Sink sink = new Sink(false);
+            ChannelOpener.RemoteEnd end = wideTunnel.openTcpAsync("127.0.0.1", peer.getLocalPort(), sink, Runnable::run)
+                    .get(10, TimeUnit.SECONDS);
+            serverSessions.get(0).getIoSession().suspendRead();
+
+            int piece = 1024 * 1024;
+            byte[] data = random(48 * piece);
+            ByteBuffer all = ByteBuffer.allocateDirect(data.length).put(data).flip();
+            List<CompletableFuture<Void>> writes = new ArrayList<>();
+            for (int at = 0; at < data.length; at += piece) {
+                writes.add(end.write(all.slice(at, piece)));
+            }
+            long handed = -1;
+            for (long now = done(writes); now != handed; now = done(writes)) { // until it stops moving
+                handed = now;
+                Thread.sleep(1000);
+            }
+            // the socket's buffers both sides (a few MiB on loopback), the bound, and the piece being cut into packets
+            assertThat(handed).as("MiB handed to the session while the server reads nothing").isLessThan(writes.size() / 2);
+
+            serverSessions.get(0).getIoSession().resumeRead();
+            CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+            until(() -> sink.size() >= data.length); // the peer echoes
+            assertThat(sink.bytes()).isEqualTo(data);
+        }
+    }
+
+    private static long done(List<CompletableFuture<Void>> writes) {
+        return writes.stream().filter(CompletableFuture::isDone).count();
     }
 
     private ChannelOpener.RemoteEnd open(Sink sink) throws Exception {
