@@ -387,10 +387,9 @@ final class DirectTcpChannel implements ChannelOpener.RemoteEnd {
                 next.done().complete(null);
             }
             if (!written.isDone()) {
-                int held = piece;
-                unwritten += held;
+                unwritten += piece;
                 written.addListener(f -> onLoop(() -> {
-                    unwritten -= held;
+                    unwritten -= piece;
                     if (f.isWritten()) {
                         writeNext();
                     } else {
