@@ -232,7 +232,8 @@ public final class ForwardManager implements Closeable {
                     .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                     .childOption(ChannelOption.RCVBUF_ALLOCATOR, NetworkLoop.reads())
                     .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    // no TCP_NODELAY here: Netty's socket configs turn it on for every accepted socket already (one
+                    // setsockopt per connection less)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {

@@ -38,6 +38,8 @@ final class RelayHandler extends ChannelInboundHandlerAdapter implements Channel
     private boolean localEof; // event loop only
     private boolean remoteEof; // event loop only
     private boolean inputEnded; // the local peer's EOF arrived (epoll refuses a read after it); event loop only
+    private boolean broken; // a local error or a failed remote write closed the connection; event loop only
+    private boolean remoteClosed; // the remote side closed its channel; event loop only
 
     RelayHandler(ForwardTarget target, ChannelOpener opener, ForwardStats stats) {
         this.target = target;
@@ -97,6 +99,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter implements Channel
             buf.release();
             inFlight -= length;
             if (error != null) {
+                broken = true;
                 ctx.close();
             } else if (inFlight < MAX_IN_FLIGHT && !inputEnded) {
                 ctx.read(); // room again: the remote side took what was queued
@@ -120,6 +123,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter implements Channel
     private void endInput(ChannelHandlerContext ctx) {
         remote.shutdownOutput().whenComplete((ok, error) -> onLoop(() -> {
             if (error != null) {
+                broken = true;
                 ctx.close();
                 return;
             }
@@ -134,7 +138,14 @@ final class RelayHandler extends ChannelInboundHandlerAdapter implements Channel
         early.forEach(ByteBuf::release);
         early.clear();
         ChannelOpener.RemoteEnd r = remote;
-        if (r != null) {
+        if (r == null) {
+            return;
+        }
+        if (remoteEof && !localEof && !broken && !remoteClosed) {
+            // the local peer's EOF after the remote side's own (no half-closure left to keep, see onEof): the remote side
+            // hears it as an EOF after every byte before it, then the close, as when the local side ends first
+            r.shutdownOutput().whenComplete((ok, error) -> r.close());
+        } else {
             r.close();
         }
     }
@@ -142,6 +153,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter implements Channel
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         log.debug("forward {}: {}", target.spec().remotePort(), cause.toString()); // a reset by the peer is routine
+        broken = true;
         ctx.close();
     }
 
@@ -169,6 +181,10 @@ final class RelayHandler extends ChannelInboundHandlerAdapter implements Channel
             channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
                 if (channel instanceof SocketChannel socket && socket.isActive()) {
                     OutputEnd.shutdownOutput(socket);
+                    // Only the local peer's EOF is left to come, and it ends the connection: Netty then closes the socket
+                    // instead of shutting down its input first, which on a socket whose FIN went both ways fails
+                    // (ENOTCONN) with an exception and its stack trace, most short connections' last event.
+                    socket.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, false);
                 }
                 closeIfDone();
             });
@@ -178,13 +194,16 @@ final class RelayHandler extends ChannelInboundHandlerAdapter implements Channel
     @Override
     public void onClose(Throwable cause) {
         // after flush, so bytes already queued still arrive
-        onLoop(() -> channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
-            if (remoteEof) {
-                channel.close(); // it ended its output first: everything arrived
-            } else {
-                reset(); // closed without an EOF (a reset on the server, a dead SSH session): what arrived may be cut short
-            }
-        }));
+        onLoop(() -> {
+            remoteClosed = true;
+            channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
+                if (remoteEof) {
+                    channel.close(); // it ended its output first: everything arrived
+                } else {
+                    reset(); // closed without an EOF (a reset on the server, a dead SSH session): what arrived may be cut short
+                }
+            });
+        });
     }
 
     /**

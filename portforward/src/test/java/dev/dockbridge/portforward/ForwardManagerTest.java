@@ -111,6 +111,32 @@ class ForwardManagerTest {
     /** The remote side ends its output first (the local client sees its EOF) and still receives what the client sends after. */
     @Test
     void relaysBothWaysAcrossAHalfCloseFromTheRemoteSide() throws Exception {
+        assertThat(greetThenHear(manager)).isEqualTo("after the end");
+    }
+
+    /**
+     * The local peer ends after the remote side did (a reply, then the client's close: most short connections): the
+     * remote side hears the client's last bytes, then its EOF, then the close, not a bare close (which drops bytes
+     * not yet sent).
+     */
+    @Test
+    void aClientEndingAfterTheRemoteSideSendsItsEofBeforeTheClose() throws Exception {
+        List<String> ends = new CopyOnWriteArrayList<>();
+        ForwardManager recording = manager(new EndRecordingOpener(new LoopbackOpener(), ends));
+        try {
+            assertThat(greetThenHear(recording)).isEqualTo("after the end");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (ends.size() < 2 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertThat(ends).containsExactly("eof", "close");
+        } finally {
+            recording.close();
+        }
+    }
+
+    /** A server that greets and ends its output at once, then reads what the client sends after that until its EOF. */
+    private static String greetThenHear(ForwardManager m) throws Exception {
         CompletableFuture<String> heard = new CompletableFuture<>();
         try (ServerSocket greeter = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             Thread t = new Thread(() -> {
@@ -124,13 +150,13 @@ class ForwardManagerTest {
             });
             t.setDaemon(true);
             t.start();
-            manager.apply(List.of(new ForwardSpec("greeter", "tcp", "127.0.0.1", greeter.getLocalPort())));
-            int local = manager.snapshot().get(0).localPort();
+            m.apply(List.of(new ForwardSpec("greeter", "tcp", "127.0.0.1", greeter.getLocalPort())));
+            int local = m.snapshot().get(0).localPort();
             try (Socket s = new Socket("127.0.0.1", local)) {
                 assertThat(new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("hi");
                 s.getOutputStream().write("after the end".getBytes(StandardCharsets.UTF_8));
                 s.shutdownOutput();
-                assertThat(heard.get(10, TimeUnit.SECONDS)).isEqualTo("after the end");
+                return heard.get(10, TimeUnit.SECONDS);
             }
         }
     }
@@ -273,6 +299,39 @@ class ForwardManagerTest {
                 @Override
                 public void close() {
                     transport.execute(end::close);
+                }
+            });
+        }
+    }
+
+    /** Records how each remote end was ended: "eof" (its output shut down), "close". */
+    private static final class EndRecordingOpener implements ChannelOpener {
+        private final ChannelOpener inner;
+        private final List<String> ends;
+
+        EndRecordingOpener(ChannelOpener inner, List<String> ends) {
+            this.inner = inner;
+            this.ends = ends;
+        }
+
+        @Override
+        public CompletableFuture<RemoteEnd> open(String host, int port, RemoteSink sink) {
+            return inner.open(host, port, sink).thenApply(end -> new RemoteEnd() {
+                @Override
+                public CompletableFuture<Void> write(ByteBuffer data) {
+                    return end.write(data);
+                }
+
+                @Override
+                public CompletableFuture<Void> shutdownOutput() {
+                    ends.add("eof");
+                    return end.shutdownOutput();
+                }
+
+                @Override
+                public void close() {
+                    ends.add("close");
+                    end.close();
                 }
             });
         }
