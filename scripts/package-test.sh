@@ -111,6 +111,19 @@ flow java25 "$prefix/bin/dockbridge" JAVA_HOME="$temurin"
 grep -q "java 25" "$work/java25/version.txt" || fail "not run by Java 25"
 ls "$work/java25/cache/dockbridge/"aot-*.aot >/dev/null 2>&1 || sleep 5
 ls "$work/java25/cache/dockbridge/"aot-*.aot >/dev/null 2>&1 || fail "no ahead-of-time cache made on Java 25"
+# the daemon's own cache: written at the first daemon's exit (stop waits for it), taken into use by the next start
+ls "$work/java25/cache/dockbridge/"daemon-*.aot.new >/dev/null 2>&1 || fail "the first daemon on Java 25 left no ahead-of-time cache"
+step "java25: the next daemon starts with the cache the first one wrote"
+j25=(env "DOCKBRIDGE_HOME=$work/java25/state" "XDG_CACHE_HOME=$work/java25/cache" "DOCKER_CONFIG=$work/java25/docker-config" JAVA_HOME="$temurin")
+"${j25[@]}" "$prefix/bin/dockbridge" start --detach --config "$config" | tee "$work/java25/again.txt" || fail "java25: start --detach again"
+pid=$(sed -n 's/.*(pid \([0-9]*\)).*/\1/p' "$work/java25/again.txt")
+tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "-XX:AOTCache=$work/java25/cache/dockbridge/daemon-" \
+  || fail "java25: the second daemon does not use the cache: $(tr '\0' ' ' <"/proc/$pid/cmdline")"
+out=$("${j25[@]}" DOCKER_HOST="unix://$work/java25/state/default/docker.sock" docker run --rm dbpkg echo again) || fail "java25: docker run with the cache"
+[ "$out" = again ] || fail "java25: docker run with the cache printed '$out'"
+"${j25[@]}" "$prefix/bin/dockbridge" stop || fail "java25: stop"
+ls "$work/java25/cache/dockbridge/"daemon-*.aot.new >/dev/null 2>&1 && fail "java25: the daemon's new cache was not taken into use"
+ls "$work/java25/cache/dockbridge/"daemon-*.aot >/dev/null 2>&1 || fail "java25: no daemon cache after the second start"
 
 step "a Java that is too old"
 mkdir -p "$work/java11/bin"
