@@ -107,7 +107,14 @@ grep -q "java 17" "$work/java17/version.txt" || fail "not run by Java 17"
 temurin=
 for d in /usr/lib/jvm/temurin-25*; do [ -x "$d/bin/java" ] && temurin=$d; done
 [ -n "$temurin" ] || fail "no Temurin 25 JDK under /usr/lib/jvm"
+# caches of other installs or Javas: the ones nothing read for a week go when this install makes its own, the rest stay
+stale=$work/java25/cache/dockbridge
+mkdir -p "$stale"
+for f in daemon-111.aot aot-222.aot cds-333.jsa daemon-444.jsa notes.txt; do echo old >"$stale/$f"; done
+touch -d '10 days ago' "$stale/daemon-111.aot" "$stale/aot-222.aot" "$stale/cds-333.jsa" "$stale/notes.txt"
 flow java25 "$prefix/bin/dockbridge" JAVA_HOME="$temurin"
+for f in daemon-111.aot aot-222.aot cds-333.jsa; do [ ! -e "$stale/$f" ] || fail "java25: a cache unread for ten days was left: $f"; done
+for f in daemon-444.jsa notes.txt; do [ -e "$stale/$f" ] || fail "java25: $f was removed with the stale caches"; done
 grep -q "java 25" "$work/java25/version.txt" || fail "not run by Java 25"
 ls "$work/java25/cache/dockbridge/"aot-*.aot >/dev/null 2>&1 || sleep 5
 ls "$work/java25/cache/dockbridge/"aot-*.aot >/dev/null 2>&1 || fail "no ahead-of-time cache made on Java 25"
