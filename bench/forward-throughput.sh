@@ -3,9 +3,11 @@
 #   throughput  iperf3 single stream (RUN_S seconds) to a container's published port
 #   conn/s      wrk, 20 connections, against busybox httpd (which closes every connection: each request is
 #               a new forwarded connection), with wrk's error count, and the CPU time the forwarding process
-#               (the ssh client, DockBridge's daemon) spent per connection
-# through: direct (inside the host's namespace), OpenSSH ssh -L (default cipher, and aes128-gcm),
-# and a DockBridge forward. Medians of ROUNDS rounds (default 3). Also the daemon's RSS after the load.
+#               (the ssh client, DockBridge's daemon) spent per connection, and the server's side (sshd, and Docker's
+#               userland proxy where a connection goes through the published port)
+# through: direct (inside the host's namespace), OpenSSH ssh -L (default cipher, and aes128-gcm; to the published
+# port, and with aes128-gcm to the container's own address as a DockBridge forward goes), and a DockBridge forward.
+# Medians of ROUNDS rounds (default 3). Also the daemon's RSS after the load.
 # Run as root on Debian.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,8 +31,11 @@ printf 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox","--install"
   >"$dir/image/Dockerfile"
 $remote docker build -q -t bench "$dir/image" >/dev/null 2>&1
 # iperf3 comes from this machine's root filesystem, run inside a container that publishes its port
-$remote docker run -d -p 5201:5201 -v /:/host bench chroot /host iperf3 -s -p 5201 >/dev/null
-$remote docker run -d -p 18080:80 bench httpd -f -p 80 -h /www >/dev/null
+iperf_ctr=$($remote docker run -d -p 5201:5201 -v /:/host bench chroot /host iperf3 -s -p 5201)
+httpd_ctr=$($remote docker run -d -p 18080:80 bench httpd -f -p 80 -h /www)
+address() { $remote docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$1"; }
+iperf_ip=$(address "$iperf_ctr")
+httpd_ip=$(address "$httpd_ctr")
 
 export DOCKBRIDGE_HOME=$dir/home
 cli/target/dockbridge/dockbridge/bin/dockbridge start --config "$dir/config.yaml" >"$dir/daemon.log" 2>&1 &
@@ -43,9 +48,14 @@ track $ssh_pid
 ssh "${ssh_opts[@]}" -c aes128-gcm@openssh.com -L 35201:127.0.0.1:5201 -L 38080:127.0.0.1:18080 root@$host &
 ssh_gcm_pid=$!
 track $ssh_gcm_pid
+# the route a DockBridge forward takes on the server (the container's own address, not Docker's userland proxy behind
+# the published port): the same transport work, without the proxy's
+ssh "${ssh_opts[@]}" -c aes128-gcm@openssh.com -L 45201:"$iperf_ip":5201 -L 48080:"$httpd_ip":80 root@$host &
+ssh_ctr_pid=$!
+track $ssh_ctr_pid
 for _ in $(seq 300); do
   (exec 3<>/dev/tcp/127.0.0.1/18080) 2>/dev/null && (exec 3<>/dev/tcp/127.0.0.1/28080) 2>/dev/null \
-    && (exec 3<>/dev/tcp/127.0.0.1/38080) 2>/dev/null && break
+    && (exec 3<>/dev/tcp/127.0.0.1/38080) 2>/dev/null && (exec 3<>/dev/tcp/127.0.0.1/48080) 2>/dev/null && break
   sleep 0.1
 done
 
@@ -63,14 +73,20 @@ thread_ms() {
     printf '%s %s\n' "$(tr -d ' ' <"$t/comm" | tr -d '0-9')" "$(awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) * 1000 / hz}' "$t/stat")"
   done 2>/dev/null | awk '{ms[$1] += $2} END {for (n in ms) print n, ms[n]}'
 }
-# CPU time (ms) of the test-bed host's sshd processes (the listener and every session's process) so far
-sshd_ms() {
+# CPU time (ms) so far of the test-bed host's processes whose name matches a case pattern ("*" for any ending)
+host_ms() {
   local total=0 pid
   for pid in $(ip netns pids "$ns"); do
-    case "$(cat /proc/"$pid"/comm 2>/dev/null)" in sshd*) total=$(awk -v t="$total" -v c="$(cpu_ms "$pid")" 'BEGIN {print t + c}');; esac
+    # shellcheck disable=SC2254 # the pattern is the argument
+    case "$(cat /proc/"$pid"/comm 2>/dev/null)" in $1) total=$(awk -v t="$total" -v c="$(cpu_ms "$pid")" 'BEGIN {print t + c}');; esac
   done
   echo "$total"
 }
+# the host's sshd processes (the listener and every session's process)
+sshd_ms() { host_ms 'sshd*'; }
+# what forwarding costs the server: sshd, and Docker's userland proxy behind a published port (the connections that
+# reach the container through it; a DockBridge forward goes to the container's own address)
+server_ms() { awk -v a="$(sshd_ms)" -v b="$(host_ms docker-proxy)" 'BEGIN {print a + b}'; }
 # iperfrun PID IPERF-COMMAND...: "Gbit/s cores-of-PID cores-of-the-host's-sshd" (PID 0: not measured); cores = CPU time
 # over wall time, so 1.00 is one core busy throughout: the side at 1.00 is the one that sets the rate
 iperfrun() {
@@ -84,13 +100,15 @@ iperfrun() {
   awk -v r="$rate" -v b="$before" -v a="$after" -v sb="$s_before" -v sa="$s_after" -v ns="$((end - start))" \
     'BEGIN {ms = ns / 1e6; printf "%s %.2f %.2f\n", r, (a - b) / ms, (sa - sb) / ms}'
 }
-# wrkrun PID WRK-COMMAND...: "rate errors requests cpu-ms-of-PID" (PID 0: not measured)
+# wrkrun PID WRK-COMMAND...: "rate errors requests cpu-ms-of-PID server-cpu-ms" (PID 0: not measured)
 wrkrun() {
-  local pid=$1 before=0 after=0
+  local pid=$1 before=0 after=0 s_before s_after
   shift
   [ "$pid" = 0 ] || before=$(cpu_ms "$pid")
+  s_before=$(server_ms)
   local out
   out=$("$@")
+  s_after=$(server_ms)
   [ "$pid" = 0 ] || after=$(cpu_ms "$pid")
   printf '%s' "$out" | python3 -c '
 import re, sys
@@ -101,7 +119,8 @@ m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (
 errors = sum(int(x) for x in m.groups()) if m else 0
 n = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
 errors += int(n.group(1)) if n else 0
-print(f"{rate} {errors} {requests} {float(sys.argv[2]) - float(sys.argv[1])}")' "$before" "$after"
+print(f"{rate} {errors} {requests} {float(sys.argv[2]) - float(sys.argv[1])} {float(sys.argv[4]) - float(sys.argv[3])}")' \
+    "$before" "$after" "$s_before" "$s_after"
 }
 
 : >"$dir/results.txt"
@@ -110,10 +129,12 @@ for r in $(seq "$rounds"); do
   echo "direct iperf $(iperfrun 0 inside iperf3 -c 127.0.0.1 -p 5201)" >>"$dir/results.txt"
   echo "ssh-L iperf $(iperfrun $ssh_pid iperf3 -c 127.0.0.1 -p 25201)" >>"$dir/results.txt"
   echo "ssh-L-gcm iperf $(iperfrun $ssh_gcm_pid iperf3 -c 127.0.0.1 -p 35201)" >>"$dir/results.txt"
+  echo "ssh-L-ctr iperf $(iperfrun $ssh_ctr_pid iperf3 -c 127.0.0.1 -p 45201)" >>"$dir/results.txt"
   echo "dockbridge iperf $(iperfrun $daemon iperf3 -c 127.0.0.1 -p 5201)" >>"$dir/results.txt"
   echo "direct wrk $(wrkrun 0 inside wrk -t2 -c20 -d${run_s}s http://127.0.0.1:18080/index.html)" >>"$dir/results.txt"
   echo "ssh-L wrk $(wrkrun $ssh_pid wrk -t2 -c20 -d${run_s}s http://127.0.0.1:28080/index.html)" >>"$dir/results.txt"
   echo "ssh-L-gcm wrk $(wrkrun $ssh_gcm_pid wrk -t2 -c20 -d${run_s}s http://127.0.0.1:38080/index.html)" >>"$dir/results.txt"
+  echo "ssh-L-ctr wrk $(wrkrun $ssh_ctr_pid wrk -t2 -c20 -d${run_s}s http://127.0.0.1:48080/index.html)" >>"$dir/results.txt"
   thread_ms $daemon >"$dir/threads-before.txt"
   line="dockbridge wrk $(wrkrun $daemon wrk -t2 -c20 -d${run_s}s http://127.0.0.1:18080/index.html)"
   echo "$line" >>"$dir/results.txt"
@@ -130,7 +151,9 @@ def med(path, kind, col=2):
 def errs(path):
     return sum(int(r[3]) for r in rows if r[0] == path and r[1] == "wrk")
 names = {"direct": "direct (inside the namespace)", "ssh-L": "OpenSSH ssh -L (default cipher)",
-         "ssh-L-gcm": "OpenSSH ssh -L (aes128-gcm)", "dockbridge": "DockBridge forward"}
+         "ssh-L-gcm": "OpenSSH ssh -L (aes128-gcm)",
+         "ssh-L-ctr": "OpenSSH ssh -L (aes128-gcm) to the container's address", "dockbridge": "DockBridge forward"}
+paths = ["direct", "ssh-L", "ssh-L-gcm", "ssh-L-ctr", "dockbridge"]
 base = med("ssh-L", "iperf"); base_c = med("ssh-L", "wrk")
 print(f"Median of {sys.argv[2]} rounds; iperf3 single stream; wrk -c20 against httpd that closes every connection\n")
 def cpu_per_conn(path):
@@ -139,13 +162,24 @@ def cpu_per_conn(path):
 # the median holds the daemon's JIT work of its first rounds; the last round is the compiled path
 print("| through | Gbit/s | vs ssh -L | new conn/s | vs ssh -L | CPU µs per conn | CPU µs per conn, last round | wrk errors (all rounds) |")
 print("|---|---|---|---|---|---|---|---|")
-for p in ["direct", "ssh-L", "ssh-L-gcm", "dockbridge"]:
+for p in paths:
     cpu = ["n/a"] * 2 if p == "direct" else [f"{statistics.median(cpu_per_conn(p)):.0f}", f"{cpu_per_conn(p)[-1]:.0f}"]
     print(f"| {names[p]} | {med(p, 'iperf'):.2f} | {med(p, 'iperf') / base:.2f} | {med(p, 'wrk'):.0f} | {med(p, 'wrk') / base_c:.2f} | {cpu[0]} | {cpu[1]} | {errs(p)} |")
+# the server's side of the same connections: its sshd, and Docker's userland proxy where a connection goes through the
+# published port ("direct", which has no sshd, and the OpenSSH paths but the one to the container's address); CPU per
+# connection of each side, medians
+def server_per_conn(path):
+    return [float(r[6]) * 1000 / int(r[4]) for r in rows if r[0] == path and r[1] == "wrk"]
+print("\n| wrk through | server: sshd + Docker's proxy, CPU µs per conn | client (forwarding process), CPU µs per conn | both |")
+print("|---|---|---|---|")
+for p in paths:
+    server = statistics.median(server_per_conn(p))
+    client = 0 if p == "direct" else statistics.median(cpu_per_conn(p))
+    print(f"| {names[p]} | {server:.0f} | {'n/a' if p == 'direct' else f'{client:.0f}'} | {server + client:.0f} |")
 # which side sets a single stream's rate: the one near 1.00 core (CPU time over the run's wall time)
 print("\n| iperf3 through | Gbit/s | forwarding process, cores | the host's sshd, cores |")
 print("|---|---|---|---|")
-for p in ["ssh-L", "ssh-L-gcm", "dockbridge"]:
+for p in paths[1:]:
     print(f"| {names[p]} | {med(p, 'iperf'):.2f} | {med(p, 'iperf', 3):.2f} | {med(p, 'iperf', 4):.2f} |")
 print(f"\nDockBridge daemon RSS after the load: {int(sys.argv[3]) / 1024:.0f} MiB")
 PY
