@@ -7,6 +7,7 @@ import java.util.concurrent.locks.ReentrantLock;
 
 import org.apache.sshd.common.io.AbstractIoWriteFuture;
 import org.apache.sshd.common.io.IoWriteFuture;
+import org.apache.sshd.common.util.threads.ThreadUtils;
 
 /**
  * Keeps a channel's packets (data, EOF, window adjusts) ahead of its CLOSE on the wire. OpenSSH ends the whole
@@ -32,11 +33,21 @@ final class ChannelWriteGate {
         IoWriteFuture send() throws IOException;
     }
 
-    /** Writes unless the server's CLOSE arrived: then a failed future, as sshd-core answers a write to a closed channel. */
+    /**
+     * Writes unless the server's CLOSE arrived: then a failed future, as sshd-core answers a write to a closed channel.
+     *
+     * <p>The write runs as one of sshd-core's own threads: during a key exchange sshd-core then queues the packet (sent,
+     * in order, when the exchange ends; its future completes then, which is where a caller waits for it) instead of
+     * making the thread wait for the exchange's end, here while holding the lock. The exchange ends only once the network
+     * thread reads the server's answers, and a CLOSE before them had the network thread wait for this lock: two seconds
+     * of a stalled session, then the CLOSE answered before this data (which OpenSSH ends the session for), or, for a
+     * command's input stream, whose close needs the monitor its writer holds, a session stuck until it was dropped.
+     */
     IoWriteFuture write(Object channel, Write write) throws IOException {
         lock.lock();
         try {
-            return serverClosed ? AbstractIoWriteFuture.fulfilled(channel, new EOFException("Channel is being closed")) : write.send();
+            return serverClosed ? AbstractIoWriteFuture.fulfilled(channel, new EOFException("Channel is being closed"))
+                    : ThreadUtils.runAsInternal(write, Write::send);
         } finally {
             lock.unlock();
         }

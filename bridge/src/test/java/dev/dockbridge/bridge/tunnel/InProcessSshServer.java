@@ -40,10 +40,19 @@ public final class InProcessSshServer implements AutoCloseable {
 
     /** A target with a fresh client key, this server's host key pinned, {@code connectTimeout} for opens. */
     public SshTarget target(Duration connectTimeout) throws GeneralSecurityException {
+        return target(connectTimeout, server.getPort());
+    }
+
+    /** The same, reaching this server through {@code port} on loopback (a relay in front of it). */
+    public SshTarget target(Duration connectTimeout, int port) throws GeneralSecurityException {
         KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
         generator.initialize(256);
-        return new SshTarget("127.0.0.1", server.getPort(), "test", generator.generateKeyPair(), "a test key",
+        return new SshTarget("127.0.0.1", port, "test", generator.generateKeyPair(), "a test key",
                 new PinnedHostKey(hostKey.getPublic()), connectTimeout, Duration.ofSeconds(30), 3, Duration.ofSeconds(1), null);
+    }
+
+    public int port() {
+        return server.getPort();
     }
 
     @Override
