@@ -70,17 +70,11 @@ PY
 # A reply read to its end (Connection: close), as a client of a stream that ends does (an attach when its container
 # exits): the channel's EOF comes after the last bytes, which sshd's Nagle holds for the client's delayed ACK unless
 # the connection is interactive (SshTunnel.holdInteractive).
-python3 - "$remote_sock" "$db_sock" "$dir/ssh-L.sock" <<'PY'
-import socket, sys, time
+PYTHONPATH=bench python3 - "$remote_sock" "$db_sock" "$dir/ssh-L.sock" <<'PY'
+import sys
+from unix_request import timed_request
 def once(path):
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(path)
-    t = time.perf_counter()
-    s.sendall(b"GET /version HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n")
-    while s.recv(65536):
-        pass
-    s.close()
-    return (time.perf_counter() - t) * 1000
+    return timed_request(path, b"GET /version HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n")
 print("\n`GET /version` read to its end (Connection: close), median of 31\n")
 print("| through | median ms |")
 print("|---|---|")

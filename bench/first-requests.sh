@@ -43,17 +43,11 @@ stop() {
   for _ in $(seq 600); do kill -0 "$daemon" 2>/dev/null || break; sleep 0.1; done
 }
 probe() {
-  python3 - "$sock" "$1" >>"$dir/results.txt" <<'PY'
-import socket, statistics, sys, time
+  PYTHONPATH=bench python3 - "$sock" "$1" >>"$dir/results.txt" <<'PY'
+import statistics, sys
+from unix_request import timed_request
 def once():
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(sys.argv[1])
-    t = time.perf_counter()
-    s.sendall(b"GET /v1.41/containers/json HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n")
-    while s.recv(65536):
-        pass
-    s.close()
-    return (time.perf_counter() - t) * 1000
+    return timed_request(sys.argv[1], b"GET /v1.41/containers/json HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n")
 first = once()
 times = [once() for _ in range(1000)]
 print(sys.argv[2], f"{first:.2f}", " ".join(f"{statistics.median(times[a:b]):.2f}" for a, b in [(0, 35), (35, 185), (185, 485), (485, 1000)]))

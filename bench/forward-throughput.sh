@@ -6,7 +6,8 @@
 #               (the ssh client, DockBridge's daemon) spent per connection, and the server's side (sshd, and Docker's
 #               userland proxy where a connection goes through the published port)
 # through: direct (inside the host's namespace), OpenSSH ssh -L (default cipher, and aes128-gcm; to the published
-# port, and with aes128-gcm to the container's own address as a DockBridge forward goes), and a DockBridge forward.
+# port, and with aes128-gcm to the container's own address as a DockBridge forward goes, with and without a command
+# on its session), and a DockBridge forward.
 # Medians of ROUNDS rounds (default 3). Also the daemon's RSS after the load.
 # Run as root on Debian.
 set -euo pipefail
@@ -53,9 +54,17 @@ track $ssh_gcm_pid
 ssh "${ssh_opts[@]}" -c aes128-gcm@openssh.com -L 45201:"$iperf_ip":5201 -L 48080:"$httpd_ip":80 root@$host &
 ssh_ctr_pid=$!
 track $ssh_ctr_pid
+# the same with a command on its session, as an `ssh -L PORT:ADDR:PORT host` with a shell has, and as DockBridge's
+# session has: OpenSSH's sshd turns Nagle's algorithm off (TCP_NODELAY) for a connection at its first command, so its
+# small packets leave at once, each in its own segment, instead of waiting for the ACK of the one before
+ssh -i "$dir/client_ed25519" -o UserKnownHostsFile="$dir/known_hosts" -o StrictHostKeyChecking=yes -T -c aes128-gcm@openssh.com \
+  -L 55201:"$iperf_ip":5201 -L 58080:"$httpd_ip":80 root@$host 'exec sleep 2147483647' </dev/null >/dev/null &
+ssh_cmd_pid=$!
+track $ssh_cmd_pid
 for _ in $(seq 300); do
   (exec 3<>/dev/tcp/127.0.0.1/18080) 2>/dev/null && (exec 3<>/dev/tcp/127.0.0.1/28080) 2>/dev/null \
-    && (exec 3<>/dev/tcp/127.0.0.1/38080) 2>/dev/null && (exec 3<>/dev/tcp/127.0.0.1/48080) 2>/dev/null && break
+    && (exec 3<>/dev/tcp/127.0.0.1/38080) 2>/dev/null && (exec 3<>/dev/tcp/127.0.0.1/48080) 2>/dev/null \
+    && (exec 3<>/dev/tcp/127.0.0.1/58080) 2>/dev/null && break
   sleep 0.1
 done
 
@@ -130,11 +139,13 @@ for r in $(seq "$rounds"); do
   echo "ssh-L iperf $(iperfrun $ssh_pid iperf3 -c 127.0.0.1 -p 25201)" >>"$dir/results.txt"
   echo "ssh-L-gcm iperf $(iperfrun $ssh_gcm_pid iperf3 -c 127.0.0.1 -p 35201)" >>"$dir/results.txt"
   echo "ssh-L-ctr iperf $(iperfrun $ssh_ctr_pid iperf3 -c 127.0.0.1 -p 45201)" >>"$dir/results.txt"
+  echo "ssh-L-cmd iperf $(iperfrun $ssh_cmd_pid iperf3 -c 127.0.0.1 -p 55201)" >>"$dir/results.txt"
   echo "dockbridge iperf $(iperfrun $daemon iperf3 -c 127.0.0.1 -p 5201)" >>"$dir/results.txt"
   echo "direct wrk $(wrkrun 0 inside wrk -t2 -c20 -d${run_s}s http://127.0.0.1:18080/index.html)" >>"$dir/results.txt"
   echo "ssh-L wrk $(wrkrun $ssh_pid wrk -t2 -c20 -d${run_s}s http://127.0.0.1:28080/index.html)" >>"$dir/results.txt"
   echo "ssh-L-gcm wrk $(wrkrun $ssh_gcm_pid wrk -t2 -c20 -d${run_s}s http://127.0.0.1:38080/index.html)" >>"$dir/results.txt"
   echo "ssh-L-ctr wrk $(wrkrun $ssh_ctr_pid wrk -t2 -c20 -d${run_s}s http://127.0.0.1:48080/index.html)" >>"$dir/results.txt"
+  echo "ssh-L-cmd wrk $(wrkrun $ssh_cmd_pid wrk -t2 -c20 -d${run_s}s http://127.0.0.1:58080/index.html)" >>"$dir/results.txt"
   thread_ms $daemon >"$dir/threads-before.txt"
   line="dockbridge wrk $(wrkrun $daemon wrk -t2 -c20 -d${run_s}s http://127.0.0.1:18080/index.html)"
   echo "$line" >>"$dir/results.txt"
@@ -152,8 +163,10 @@ def errs(path):
     return sum(int(r[3]) for r in rows if r[0] == path and r[1] == "wrk")
 names = {"direct": "direct (inside the namespace)", "ssh-L": "OpenSSH ssh -L (default cipher)",
          "ssh-L-gcm": "OpenSSH ssh -L (aes128-gcm)",
-         "ssh-L-ctr": "OpenSSH ssh -L (aes128-gcm) to the container's address", "dockbridge": "DockBridge forward"}
-paths = ["direct", "ssh-L", "ssh-L-gcm", "ssh-L-ctr", "dockbridge"]
+         "ssh-L-ctr": "OpenSSH ssh -L (aes128-gcm) to the container's address",
+         "ssh-L-cmd": "the same, with a command on its session (sshd's TCP_NODELAY, as DockBridge's)",
+         "dockbridge": "DockBridge forward"}
+paths = ["direct", "ssh-L", "ssh-L-gcm", "ssh-L-ctr", "ssh-L-cmd", "dockbridge"]
 base = med("ssh-L", "iperf"); base_c = med("ssh-L", "wrk")
 print(f"Median of {sys.argv[2]} rounds; iperf3 single stream; wrk -c20 against httpd that closes every connection\n")
 def cpu_per_conn(path):
@@ -181,6 +194,14 @@ print("\n| iperf3 through | Gbit/s | forwarding process, cores | the host's sshd
 print("|---|---|---|---|")
 for p in paths[1:]:
     print(f"| {names[p]} | {med(p, 'iperf'):.2f} | {med(p, 'iperf', 3):.2f} | {med(p, 'iperf', 4):.2f} |")
+# the targets side by side: DockBridge against each OpenSSH path (new connections, the client's CPU per connection in
+# the median of rounds and in the last round, once the daemon's JIT is done)
+print("\n| DockBridge against | Gbit/s x | new conn/s x | client CPU per conn x (median) | x (last round) |")
+print("|---|---|---|---|---|")
+db_cpu = cpu_per_conn("dockbridge")
+for p in paths[1:-1]:
+    print(f"| {names[p]} | {med('dockbridge', 'iperf') / med(p, 'iperf'):.2f} | {med('dockbridge', 'wrk') / med(p, 'wrk'):.2f} | "
+          f"{statistics.median(db_cpu) / statistics.median(cpu_per_conn(p)):.2f} | {db_cpu[-1] / cpu_per_conn(p)[-1]:.2f} |")
 print(f"\nDockBridge daemon RSS after the load: {int(sys.argv[3]) / 1024:.0f} MiB")
 PY
 # where the daemon's CPU per connection went, by thread (digits dropped from names), round by round

@@ -365,11 +365,13 @@ public final class SshTunnel implements Tunnel {
     }
 
     /**
-     * OpenSSH's sshd leaves Nagle's algorithm on for a connection without a terminal, so a small packet right after
-     * another (a channel's EOF after the last bytes of an answer) waits for this side's delayed ACK: 40 ms more for
-     * every stream that ends (an attach when its container exits, a reply read to its end). A command with a terminal
-     * makes sshd treat the whole connection as interactive (TCP_NODELAY), so one idle {@code sleep} with a pty is kept
-     * for the session's life; sshd hangs it up with the session. Where the server refuses a pty nothing changes.
+     * OpenSSH's sshd leaves Nagle's algorithm on for a connection until a command runs on it, so a small packet right
+     * after another (a channel's EOF after the last bytes of an answer) waits for this side's delayed ACK: 40 ms more
+     * for every stream that ends (an attach when its container exits, a reply read to its end). sshd's first command
+     * turns TCP_NODELAY on for the whole connection, and with a terminal also marks its packets interactive (IP QoS),
+     * so one idle {@code sleep} with a pty starts right after login and is kept for the session's life; sshd hangs it
+     * up with the session. The price is CPU on both sides: each packet in its own TCP segment (docs/benchmarks.md,
+     * forwards with and without a command on OpenSSH's session). Where the server refuses a pty nothing changes.
      */
     private void holdInteractive(ClientSession s) {
         try {
