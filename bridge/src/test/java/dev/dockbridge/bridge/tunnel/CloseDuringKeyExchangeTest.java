@@ -1,5 +1,6 @@
 package dev.dockbridge.bridge.tunnel;
 
+import static dev.dockbridge.bridge.tunnel.Eventually.until;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -12,7 +13,6 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
 
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.SshConstants;
@@ -106,16 +106,6 @@ class CloseDuringKeyExchangeTest {
     private static boolean waitsForKeyExchange(Thread t) {
         return (t.getState() == Thread.State.WAITING || t.getState() == Thread.State.TIMED_WAITING)
                 && Arrays.stream(t.getStackTrace()).anyMatch(f -> f.getClassName().endsWith("KeyExchangeMessageHandler"));
-    }
-
-    private static void until(BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within 20 s");
-            }
-            Thread.sleep(10);
-        }
     }
 
     /** Counts the bytes of its input; exits 0 when told. */

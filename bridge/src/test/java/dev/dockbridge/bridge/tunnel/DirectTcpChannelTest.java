@@ -1,5 +1,6 @@
 package dev.dockbridge.bridge.tunnel;
 
+import static dev.dockbridge.bridge.tunnel.Eventually.until;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -23,7 +24,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
 import org.apache.sshd.common.session.Session;
 import org.apache.sshd.common.session.SessionListener;
@@ -319,15 +319,5 @@ class DirectTcpChannelTest {
         byte[] data = new byte[n];
         new Random(n).nextBytes(data);
         return data;
-    }
-
-    private static void until(BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within 20 s");
-            }
-            Thread.sleep(20);
-        }
     }
 }
