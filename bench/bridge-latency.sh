@@ -68,8 +68,8 @@ for r in results:
 PY
 
 # A reply read to its end (Connection: close), as a client of a stream that ends does (an attach when its container
-# exits): the channel's EOF comes after the last bytes, which sshd's Nagle holds for the client's delayed ACK unless
-# the connection is interactive (SshTunnel.holdInteractive).
+# exits): the channel's EOF comes after the last bytes, which sshd's Nagle holds for the client's delayed ACK until
+# a command runs on the connection (SshTunnel.holdInteractive).
 PYTHONPATH=bench python3 - "$remote_sock" "$db_sock" "$dir/ssh-L.sock" <<'PY'
 import sys
 from unix_request import timed_request

@@ -42,7 +42,8 @@ export DOCKBRIDGE_HOME=$dir/home
 cli/target/dockbridge/dockbridge/bin/dockbridge start --config "$dir/config.yaml" >"$dir/daemon.log" 2>&1 &
 daemon=$!
 track $daemon
-ssh_opts=(-i "$dir/client_ed25519" -o UserKnownHostsFile="$dir/known_hosts" -o StrictHostKeyChecking=yes -N)
+ssh_login=(-i "$dir/client_ed25519" -o UserKnownHostsFile="$dir/known_hosts" -o StrictHostKeyChecking=yes)
+ssh_opts=("${ssh_login[@]}" -N)
 ssh "${ssh_opts[@]}" -L 25201:127.0.0.1:5201 -L 28080:127.0.0.1:18080 root@$host &
 ssh_pid=$!
 track $ssh_pid
@@ -57,8 +58,7 @@ track $ssh_ctr_pid
 # the same with a command on its session, as an `ssh -L PORT:ADDR:PORT host` with a shell has, and as DockBridge's
 # session has: OpenSSH's sshd turns Nagle's algorithm off (TCP_NODELAY) for a connection at its first command, so its
 # small packets leave at once, each in its own segment, instead of waiting for the ACK of the one before
-ssh -i "$dir/client_ed25519" -o UserKnownHostsFile="$dir/known_hosts" -o StrictHostKeyChecking=yes -T -c aes128-gcm@openssh.com \
-  -L 55201:"$iperf_ip":5201 -L 58080:"$httpd_ip":80 root@$host 'exec sleep 2147483647' </dev/null >/dev/null &
+ssh "${ssh_login[@]}" -T -c aes128-gcm@openssh.com -L 55201:"$iperf_ip":5201 -L 58080:"$httpd_ip":80 root@$host 'exec sleep 2147483647' </dev/null >/dev/null &
 ssh_cmd_pid=$!
 track $ssh_cmd_pid
 for _ in $(seq 300); do
@@ -179,7 +179,7 @@ for p in paths:
     cpu = ["n/a"] * 2 if p == "direct" else [f"{statistics.median(cpu_per_conn(p)):.0f}", f"{cpu_per_conn(p)[-1]:.0f}"]
     print(f"| {names[p]} | {med(p, 'iperf'):.2f} | {med(p, 'iperf') / base:.2f} | {med(p, 'wrk'):.0f} | {med(p, 'wrk') / base_c:.2f} | {cpu[0]} | {cpu[1]} | {errs(p)} |")
 # the server's side of the same connections: its sshd, and Docker's userland proxy where a connection goes through the
-# published port ("direct", which has no sshd, and the OpenSSH paths but the one to the container's address); CPU per
+# published port ("direct", which has no sshd, and the OpenSSH paths but the two to the container's address); CPU per
 # connection of each side, medians
 def server_per_conn(path):
     return [float(r[6]) * 1000 / int(r[4]) for r in rows if r[0] == path and r[1] == "wrk"]

@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.SshConstants;
 import org.apache.sshd.common.channel.exception.SshChannelNotFoundException;
+import org.apache.sshd.common.future.KeyExchangeFuture;
 import org.apache.sshd.server.Environment;
 import org.apache.sshd.server.channel.ChannelSession;
 import org.junit.jupiter.api.AfterEach;
@@ -72,7 +73,7 @@ class CloseDuringKeyExchangeTest {
         relay.hold();
         reader.exit(); // its exit status, EOF and CLOSE wait in the relay
         awaitQuiet();
-        session.reExchangeKeys(); // DockBridge's KEXINIT reaches the server; its answers wait behind the CLOSE
+        KeyExchangeFuture exchange = session.reExchangeKeys(); // its KEXINIT reaches the server; the answers wait behind the CLOSE
         Thread writer = new Thread(() -> {
             try {
                 stdin.write(new byte[1000]);
@@ -83,6 +84,7 @@ class CloseDuringKeyExchangeTest {
         }, "test-writer");
         writer.start();
         until(() -> !writer.isAlive() || waitsForKeyExchange(writer));
+        assertThat(exchange.isDone()).as("the write came during the key exchange").isFalse();
         relay.release();
 
         writer.join(TimeUnit.SECONDS.toMillis(20));

@@ -23,8 +23,8 @@ final class HoldingRelay implements AutoCloseable {
     private boolean holding; // guarded by lock
     private long heldTotal; // guarded by lock
     private OutputStream toClient; // guarded by lock
-    private Socket client;
-    private Socket upstream;
+    private volatile Socket client; // set by the accepting thread, closed by close()
+    private volatile Socket upstream;
 
     HoldingRelay(int upstreamPort) throws IOException {
         this.upstreamPort = upstreamPort;
