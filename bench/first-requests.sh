@@ -2,7 +2,8 @@
 # A fresh daemon's first requests, with the request-path warm-up off: the JIT's start, as a user's first commands meet it.
 # Each start: 1,001 requests `GET /v1.41/containers/json`, each on a new connection, read to its end; medians per batch.
 #   aot      the launcher as shipped on Java 25+: an ahead-of-time cache with the method profiles of an earlier
-#            daemon's whole run (trained once here, its request-path warm-up included)
+#            daemon's whole run (trained once here, its request-path warm-up included; it forwards nothing, so its
+#            recording goes on to its exit)
 #   archive  the dynamic class-data archive the launcher used before (made by an earlier start)
 # ROUNDS starts of each (default 5), alternating; medians over the starts. Needs a Java 25 (JAVA_HOME, default Temurin 25).
 # Run as root on Debian.

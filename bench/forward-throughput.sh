@@ -25,15 +25,12 @@ testbed dbfw down "$dir" >/dev/null 2>&1 || true
 testbed dbfw up "$dir" >/dev/null
 host=198.18.1.2
 export DOCKER_CONFIG=$dir/docker-config
-remote="env DOCKER_HOST=unix://$dir/h1/docker.sock"
-mkdir -p "$dir/image" "$DOCKER_CONFIG"
-cp /bin/busybox "$dir/image/busybox"
-printf 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox","--install","-s","/bin"]\nRUN mkdir -p /www && echo hello > /www/index.html\n' \
-  >"$dir/image/Dockerfile"
-$remote docker build -q -t bench "$dir/image" >/dev/null 2>&1
-# iperf3 comes from this machine's root filesystem, run inside a container that publishes its port
-iperf_ctr=$($remote docker run -d -p 5201:5201 -v /:/host bench chroot /host iperf3 -s -p 5201)
-httpd_ctr=$($remote docker run -d -p 18080:80 bench httpd -f -p 80 -h /www)
+remote_sock=$dir/h1/docker.sock
+remote="env DOCKER_HOST=unix://$remote_sock"
+mkdir -p "$DOCKER_CONFIG"
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+forward_targets
 address() { $remote docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$1"; }
 iperf_ip=$(address "$iperf_ctr")
 httpd_ip=$(address "$httpd_ctr")
@@ -71,11 +68,16 @@ done
 # the daemon's request-path warm-up (2,000 exchanges with the engine at start) would count in its CPU per connection
 for _ in $(seq 1200); do grep -q "request path warm" "$dir/daemon.log" && break; sleep 0.1; done
 grep -q "request path warm" "$dir/daemon.log" || echo "the daemon's warm-up did not end within 120 s" >&2
+# the first daemon after a build records its ahead-of-time cache (the launcher's -XX:AOTCacheOutput) until its
+# forwards have carried enough, then ends the recording (some seconds: the cache's assembly) in the rounds below
+if tr '\0' ' ' <"/proc/$daemon/cmdline" | grep -q -- "-XX:AOTCacheOutput="; then
+  recording=1
+else
+  recording=0
+fi
 
 inside() { nsenter --net=/var/run/netns/$ns "$@"; }
 iperf() { "$@" -t "$run_s" -J | python3 -c 'import json,sys; print(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9)'; }
-# CPU time (user + system, ms) of a process so far
-cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) * 1000 / hz}' "/proc/$1/stat"; }
 # CPU time (ms) of each thread of a process so far, summed by thread name with digits dropped: "name ms" lines
 thread_ms() {
   for t in /proc/"$1"/task/*; do
@@ -154,6 +156,12 @@ for r in $(seq "$rounds"); do
 done
 rss=$(awk '/VmRSS/ {print $2}' /proc/$daemon/status)
 
+if [ $recording = 1 ]; then
+  echo "The daemon recorded its ahead-of-time cache (this build's first daemon); $(grep -o "ahead-of-time training [a-z ]*" "$dir/daemon.log" \
+    || echo "the recording did not end")."
+else
+  echo "The daemon started with its ahead-of-time cache."
+fi
 python3 - "$dir/results.txt" "$rounds" "$rss" <<'PY'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]

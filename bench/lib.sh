@@ -1,6 +1,6 @@
 # shellcheck shell=bash disable=SC2154
-# Shared by the benchmarks that reach a test-bed host through bench/delay-relay.py. Needs $dir (the bed's
-# folder), $remote_sock (the host's engine) and $relay_port (the relay in front of the host's sshd).
+# Shared by the benchmarks on a test-bed host. Needs $dir (the bed's folder), $remote_sock (the host's engine) and,
+# for those that reach the host through bench/delay-relay.py, $relay_port (the relay in front of the host's sshd).
 
 # busybox_image TAG: a FROM-scratch busybox image, built on the host's engine directly (not part of any timing).
 busybox_image() {
@@ -27,3 +27,21 @@ remote:
 ${2:-}
 YML
 }
+
+# forward_targets: two containers on the host's engine behind published ports, for forwards to carry: iperf3 -s on 5201
+# (from this machine's root filesystem) and busybox httpd on 18080, which closes every connection (a request is a new
+# connection); sets iperf_ctr and httpd_ctr.
+forward_targets() {
+  local engine=(env "DOCKER_HOST=unix://$remote_sock")
+  mkdir -p "$dir/image" && cp /bin/busybox "$dir/image/busybox"
+  printf 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox","--install","-s","/bin"]\nRUN mkdir -p /www && echo hello > /www/index.html\n' \
+    >"$dir/image/Dockerfile"
+  "${engine[@]}" docker build -q -t bench "$dir/image" >/dev/null 2>&1
+  # shellcheck disable=SC2034 # for the caller
+  iperf_ctr=$("${engine[@]}" docker run -d -p 5201:5201 -v /:/host bench chroot /host iperf3 -s -p 5201)
+  # shellcheck disable=SC2034
+  httpd_ctr=$("${engine[@]}" docker run -d -p 18080:80 bench httpd -f -p 80 -h /www)
+}
+
+# cpu_ms PID: the CPU time (user + system, ms) of a process so far
+cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) * 1000 / hz}' "/proc/$1/stat"; }

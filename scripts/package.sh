@@ -11,9 +11,11 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 # The modules DockBridge and its libraries use (jdeps over lib/, plus what they load by reflection:
-# jdk.unsupported for Netty and signals). Not java.desktop: Jackson and commons-lang3 do without java.beans,
+# jdk.unsupported for Netty and signals; jdk.management for the diagnostic command that ends the daemon's
+# ahead-of-time training, and jdk.jfr, without which that MBean loses every command: its JFR commands fail to
+# describe themselves and take the others with them, 2 MB). Not java.desktop: Jackson and commons-lang3 do without java.beans,
 # and it would bring X11 and font libraries (and a dependency on them).
-modules=java.base,java.logging,java.management,java.naming,java.sql,java.xml,java.rmi,java.security.jgss,jdk.unsupported,jdk.net
+modules=java.base,java.logging,java.management,java.naming,java.sql,java.xml,java.rmi,java.security.jgss,jdk.unsupported,jdk.net,jdk.management,jdk.jfr
 
 build=1
 [ "${1:-}" = --no-build ] && build=0

@@ -176,7 +176,12 @@ public final class DaemonAssembly {
         ControlCommands commands = new ControlCommands(profile.name(), "unix://" + socket, lifecycle, forwards, reaper, costs, mounts, clock);
         AtomicReference<BridgeDaemon> self = new AtomicReference<>();
         ControlServer control = new ControlServer(profile.stateDir().resolve("control.sock"), commands.handlers(() -> self.get().close()));
-        RequestPathWarmup warmup = local.warmup() ? requestPathWarmup(lifecycle, hostReady, looks, binds) : null;
+        // with forwarding off there is nothing of it to learn
+        AotRecording aot = AotRecording.ofThisJvm(forwards == null ? () -> true : AotRecording.forwardsUsed(forwards::snapshot));
+        RequestPathWarmup warmup = local.warmup() ? requestPathWarmup(lifecycle, hostReady, looks, binds, aot) : null;
+        if (warmup == null) {
+            lifecycle.addListener(endsOnReady(aot));
+        }
         BridgeDaemon daemon = new BridgeDaemon(new BridgeDaemon.Parts(network, lifecycle, proxy, forwards, watcher, reaper, work, presence, mounts, control,
                 warmup), lock);
         self.set(daemon);
@@ -209,8 +214,12 @@ public final class DaemonAssembly {
         return new MountedFolders(settings, server, new ContainerBindSources(lifecycle, profile.stateDir().resolve("mounts.sock")), clock);
     }
 
-    /** The request path run through once the first engine is ready, on a private socket that never brings a host up. */
-    private RequestPathWarmup requestPathWarmup(HostLifecycle lifecycle, BooleanSupplier hostReady, NoServerAnswers looks, RequestRewriter binds) {
+    /**
+     * The request path run through once the first engine is ready, on a private socket that never brings a host up; an
+     * ahead-of-time training can end only after it, so that the cache holds the path's profiles.
+     */
+    private RequestPathWarmup requestPathWarmup(HostLifecycle lifecycle, BooleanSupplier hostReady, NoServerAnswers looks, RequestRewriter binds,
+            AotRecording aot) {
         DockerUpstream readyOnly = () -> {
             RemoteStream stream = lifecycle.openDockerIfReady();
             if (stream == null) {
@@ -219,7 +228,7 @@ public final class DaemonAssembly {
             return stream;
         };
         RequestPathWarmup warmup = new RequestPathWarmup(profile.stateDir().resolve("warmup.sock"), readyOnly, hostReady, looks, binds,
-                WARMUP_EXCHANGES, WARMUP_CLIENTS);
+                WARMUP_EXCHANGES, WARMUP_CLIENTS, aot::endOnceForwardsProfiled);
         lifecycle.addListener(new HostLifecycle.Listener() {
             @Override
             public void ready(ProvisionedHost host, Optional<HourlyPrice> price) {
@@ -231,6 +240,20 @@ public final class DaemonAssembly {
             }
         });
         return warmup;
+    }
+
+    /** Without a warm-up, an ahead-of-time training can end once the first engine is ready (and the forwards were used). */
+    private static HostLifecycle.Listener endsOnReady(AotRecording aot) {
+        return new HostLifecycle.Listener() {
+            @Override
+            public void ready(ProvisionedHost host, Optional<HourlyPrice> price) {
+                aot.endOnceForwardsProfiled();
+            }
+
+            @Override
+            public void deleted(ProvisionedHost host) {
+            }
+        };
     }
 
     /**

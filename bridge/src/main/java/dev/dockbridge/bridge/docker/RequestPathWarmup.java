@@ -36,7 +36,7 @@ import dev.dockbridge.bridge.concurrent.Threads;
  * and a {@code GET /version} from the engine on the same connection, which the client closes once it has the answer
  * (the CLI's paths: a stream ended from this side, not by the engine). These are looks on a
  * socket no activity tracker watches: nothing counts them as use and nothing on the server changes. Owns its socket
- * and threads; stops at the first failure, at {@link #close()}, or when its time is up.
+ * and threads; stops at the first failure, at {@link #close()}, or when its time is up; then tells {@code ended}.
  */
 public final class RequestPathWarmup implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(RequestPathWarmup.class);
@@ -51,6 +51,7 @@ public final class RequestPathWarmup implements Closeable {
     private final int exchanges;
     private final int clients;
     private final ExecutorService threads;
+    private final Runnable ended;
     private final AtomicBoolean started = new AtomicBoolean();
     private volatile boolean closed;
 
@@ -62,13 +63,15 @@ public final class RequestPathWarmup implements Closeable {
      * @param rewriter  as for the user's socket (null: none), so that its checks on every request are compiled too;
      *                  the exchanges hold nothing it would change
      * @param exchanges how many in all, over {@code clients} connections at a time
+     * @param ended     run once on the warm-up's thread when its run has ended, whatever the outcome, unless it was closed
      */
     public RequestPathWarmup(Path socket, DockerUpstream upstream, BooleanSupplier hostReady, NoServerAnswers answers, RequestRewriter rewriter,
-            int exchanges, int clients) {
+            int exchanges, int clients, Runnable ended) {
         this.proxy = new DockerSocketProxy(socket, upstream, hostReady, answers, rewriter, DockerSocketProxy.ProxyListener.NONE,
                 ConnectionLimits.DEFAULTS);
         this.exchanges = exchanges;
         this.clients = clients;
+        this.ended = ended;
         this.threads = Executors.newFixedThreadPool(clients + 1, Threads.named("request-warmup"));
     }
 
@@ -112,6 +115,13 @@ public final class RequestPathWarmup implements Closeable {
         } finally {
             proxy.close();
             threads.shutdown(); // once only: its threads end with this run instead of idling for the daemon's life
+        }
+        if (!closed) {
+            try {
+                ended.run();
+            } catch (RuntimeException e) {
+                log.warn("after the request path warm-up: {}", e.toString());
+            }
         }
         return done;
     }

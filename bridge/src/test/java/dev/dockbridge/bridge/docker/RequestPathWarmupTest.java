@@ -43,9 +43,12 @@ class RequestPathWarmupTest {
     void everyExchangeGoesThroughTheProxyAndThePingNeverLeavesIt() throws Exception {
         AtomicInteger opened = new AtomicInteger();
         AtomicInteger pings = new AtomicInteger();
+        AtomicInteger ended = new AtomicInteger();
         Path socket = Files.createTempDirectory("dbwarm").resolve("warmup.sock");
-        try (RequestPathWarmup warmup = new RequestPathWarmup(socket, engine(opened, pings, "200 OK"), () -> true, ready, null, 60, 2)) {
+        try (RequestPathWarmup warmup = new RequestPathWarmup(socket, engine(opened, pings, "200 OK"), () -> true, ready, null, 60, 2,
+                ended::incrementAndGet)) {
             assertThat(warmup.run()).isEqualTo(60);
+            assertThat(ended).as("told once, after the run").hasValue(1);
             long deadline = System.nanoTime() + 5_000_000_000L;
             while (warmupThreads() > 0 && System.nanoTime() < deadline) {
                 Thread.sleep(20);
@@ -64,12 +67,25 @@ class RequestPathWarmupTest {
     @Test
     void aWrongAnswerStopsIt() throws Exception {
         AtomicInteger opened = new AtomicInteger();
+        AtomicInteger ended = new AtomicInteger();
         Path socket = Files.createTempDirectory("dbwarm").resolve("warmup.sock");
         try (RequestPathWarmup warmup = new RequestPathWarmup(socket, engine(opened, new AtomicInteger(), "500 Internal Server Error"), () -> true,
-                ready, null, 60, 2)) {
+                ready, null, 60, 2, ended::incrementAndGet)) {
             assertThat(warmup.run()).isZero();
+            assertThat(ended).as("told also when it stopped early").hasValue(1);
         }
         assertThat(opened.get()).as("each client stops at its first").isLessThanOrEqualTo(2);
+    }
+
+    @Test
+    void aWarmupClosedBeforeItRanTellsNothing() throws Exception {
+        AtomicInteger ended = new AtomicInteger();
+        Path socket = Files.createTempDirectory("dbwarm").resolve("warmup.sock");
+        RequestPathWarmup warmup = new RequestPathWarmup(socket, engine(new AtomicInteger(), new AtomicInteger(), "200 OK"), () -> true, ready, null,
+                60, 2, ended::incrementAndGet);
+        warmup.close(); // the daemon stopping before its first engine was ready
+        assertThat(warmup.run()).isZero();
+        assertThat(ended).hasValue(0);
     }
 
     @Test
