@@ -25,13 +25,14 @@ import dev.dockbridge.portforward.ForwardStatus;
  * next start, as it did with one written at exit.
  *
  * <p>What must have run: the request-path warm-up, and forwards that carried real traffic. A cache whose profiles hold
- * the request path but no forwards made every later daemon's forwards slower than no cache at all (measured: 1.5-3x the
- * CPU per connection), so the recording goes on until the forwards have been used {@code forwardsProfiled}, or until
- * the daemon exits where they never are (and then forwards' speed did not matter to this user).
+ * the request path but no forwards made every later daemon's forwards slower than no cache at all (measured: 1,252 µs
+ * of CPU per connection, against 565 with a cache of a whole life and 690 with none), so the recording goes on until
+ * the forwards have been used, or until the daemon exits where they never are (and then their speed did not matter to
+ * this user).
  *
  * <p>Only where the launcher says this JVM records ({@value #PROPERTY}): every other daemon never loads the management
  * classes. A JVM that cannot end a recording early (no such command, or a runtime without the {@code jdk.management}
- * module) records until exit, as before.
+ * and {@code jdk.jfr} modules) records until exit, as before.
  */
 final class AotRecording {
     static final String PROPERTY = "dockbridge.aot.recording";
@@ -42,7 +43,9 @@ final class AotRecording {
     private static final String ENDED = "Recording ended";
     /**
      * Forwards used enough for their profiles: connections (each a channel's open and close) and bytes (the streaming
-     * path), both, over the forwards up now. The bench's cache trained on some 11,000 connections and 15 GB.
+     * path), both, over the forwards up now. A cache recorded to these served later daemons' forwards at 0.97-1.18x the
+     * CPU per connection of one recorded over some 11,000 connections and 15 GB, within what two caches recorded alike
+     * differ by (bench/aot-cache-forwards.sh, docs/benchmarks.md).
      */
     static final long PROFILED_CONNECTIONS = 5_000;
     static final long PROFILED_BYTES = 4L << 30;
@@ -55,7 +58,6 @@ final class AotRecording {
     private final BooleanSupplier forwardsProfiled;
     private final Duration checkEvery;
     private final AtomicBoolean watching = new AtomicBoolean();
-    private final AtomicBoolean ending = new AtomicBoolean();
 
     /** The JVM's diagnostic commands ({@code jcmd}'s), by operation name; answers with the command's output. */
     interface DiagnosticCommands {
@@ -129,9 +131,6 @@ final class AotRecording {
     }
 
     private String endNow() {
-        if (!ending.compareAndSet(false, true)) {
-            return "";
-        }
         long begun = System.nanoTime();
         try {
             String answer = commands.invoke(END_RECORDING).strip();

@@ -96,10 +96,11 @@ class AotRecordingTest {
     @Test
     void forwardsCountAsUsedWithEnoughConnectionsAndBytesBoth() {
         long half = AotRecording.PROFILED_BYTES / 2;
-        List<ForwardStatus> many = List.of(forward(3_000, half, 0), forward(2_000, 0, half));
+        long some = AotRecording.PROFILED_CONNECTIONS / 2;
+        List<ForwardStatus> many = List.of(forward(some, half, 0), forward(some, 0, half));
         assertThat(AotRecording.forwardsUsed(() -> many).getAsBoolean()).isTrue();
-        assertThat(AotRecording.forwardsUsed(() -> List.of(forward(4_999, half, half))).getAsBoolean()).as("too few connections").isFalse();
-        assertThat(AotRecording.forwardsUsed(() -> List.of(forward(100_000, half, half - 1))).getAsBoolean()).as("too few bytes").isFalse();
+        assertThat(AotRecording.forwardsUsed(() -> List.of(forward(2 * some - 1, half, half))).getAsBoolean()).as("too few connections").isFalse();
+        assertThat(AotRecording.forwardsUsed(() -> List.of(forward(2 * some, half, half - 1))).getAsBoolean()).as("too few bytes").isFalse();
         assertThat(AotRecording.forwardsUsed(List::of).getAsBoolean()).as("none up").isFalse();
         assertThat(AotRecording.forwardsUsed(() -> List.of(forward(10, 600, 400)), 10, 1_000).getAsBoolean()).as("other amounts").isTrue();
     }
