@@ -150,6 +150,8 @@ ls "$work/java25/cache/dockbridge/"aot-*.aot >/dev/null 2>&1 || fail "no ahead-o
 [ -f "$work/java25/aot-written-while-running" ] || fail "java25: the first daemon did not record an ahead-of-time cache"
 ls "$work/java25/cache/dockbridge/"daemon-*.aot.new >/dev/null 2>&1 || fail "the first daemon on Java 25 left no ahead-of-time cache"
 step "java25: the next daemon starts with the cache the first one wrote"
+# and removes what a recording leaves when its daemon stops while the cache is assembled (planted here)
+for f in "$work/java25/cache/dockbridge/"daemon-*.aot.new; do echo config >"$f.config"; done
 j25=(env "DOCKBRIDGE_HOME=$work/java25/state" "XDG_CACHE_HOME=$work/java25/cache" "DOCKER_CONFIG=$work/java25/docker-config" JAVA_HOME="$temurin")
 "${j25[@]}" "$prefix/bin/dockbridge" start --detach --config "$config" | tee "$work/java25/again.txt" || fail "java25: start --detach again"
 pid=$(sed -n 's/.*(pid \([0-9]*\)).*/\1/p' "$work/java25/again.txt")
@@ -160,7 +162,7 @@ out=$("${j25[@]}" DOCKER_HOST="unix://$work/java25/state/default/docker.sock" do
 "${j25[@]}" "$prefix/bin/dockbridge" stop || fail "java25: stop"
 ls "$work/java25/cache/dockbridge/"daemon-*.aot.new >/dev/null 2>&1 && fail "java25: the daemon's new cache was not taken into use"
 ls "$work/java25/cache/dockbridge/"daemon-*.aot >/dev/null 2>&1 || fail "java25: no daemon cache after the second start"
-ls "$work/java25/cache/dockbridge/"*.config >/dev/null 2>&1 && fail "java25: the recording's configuration was left: $(ls "$work/java25/cache/dockbridge/")"
+ls "$work/java25/cache/dockbridge/"*.config >/dev/null 2>&1 && fail "java25: a recording's configuration was left: $(ls "$work/java25/cache/dockbridge/")"
 
 step "a Java that is too old"
 mkdir -p "$work/java11/bin"

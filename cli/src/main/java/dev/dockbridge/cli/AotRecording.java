@@ -1,5 +1,6 @@
 package dev.dockbridge.cli;
 
+import java.io.Closeable;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.List;
@@ -34,7 +35,7 @@ import dev.dockbridge.portforward.ForwardStatus;
  * classes. A JVM that cannot end a recording early (no such command, or a runtime without the {@code jdk.management}
  * and {@code jdk.jfr} modules) records until exit, as before.
  */
-final class AotRecording {
+final class AotRecording implements Closeable {
     static final String PROPERTY = "dockbridge.aot.recording";
 
     private static final Logger log = LoggerFactory.getLogger(AotRecording.class);
@@ -58,6 +59,8 @@ final class AotRecording {
     private final BooleanSupplier forwardsProfiled;
     private final Duration checkEvery;
     private final AtomicBoolean watching = new AtomicBoolean();
+    private volatile Thread watcher;
+    private volatile boolean closed;
 
     /** The JVM's diagnostic commands ({@code jcmd}'s), by operation name; answers with the command's output. */
     interface DiagnosticCommands {
@@ -106,13 +109,17 @@ final class AotRecording {
             return answer; // never completes: nothing will end here
         }
         Thread thread = new Thread(() -> watch(answer), "aot-recording");
-        thread.setDaemon(true); // a stop does not wait for it: the JVM writes the cache at its exit instead
+        thread.setDaemon(true); // a stop does not wait for a cache being written: the launcher refuses one cut short
+        watcher = thread;
         thread.start();
+        if (closed) {
+            thread.interrupt(); // closed while it was being made
+        }
         return answer;
     }
 
     private void watch(CompletableFuture<String> answer) {
-        while (true) {
+        while (!closed) {
             try {
                 if (forwardsProfiled.getAsBoolean()) {
                     answer.complete(endNow());
@@ -127,6 +134,16 @@ final class AotRecording {
                 Thread.currentThread().interrupt();
                 return;
             }
+        }
+    }
+
+    /** Stops looking at the forwards (the daemon stops): a recording not ended yet is written at the JVM's exit. */
+    @Override
+    public void close() {
+        closed = true;
+        Thread thread = watcher;
+        if (thread != null) {
+            thread.interrupt();
         }
     }
 

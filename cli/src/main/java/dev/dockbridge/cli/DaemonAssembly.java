@@ -183,7 +183,7 @@ public final class DaemonAssembly {
             lifecycle.addListener(endsOnReady(aot));
         }
         BridgeDaemon daemon = new BridgeDaemon(new BridgeDaemon.Parts(network, lifecycle, proxy, forwards, watcher, reaper, work, presence, mounts, control,
-                warmup), lock);
+                warmup, aot), lock);
         self.set(daemon);
         return daemon;
     }

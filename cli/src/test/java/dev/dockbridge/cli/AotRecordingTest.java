@@ -56,6 +56,32 @@ class AotRecordingTest {
     }
 
     @Test
+    void closingStopsTheWatcher() throws Exception {
+        AtomicBoolean used = new AtomicBoolean();
+        AtomicInteger looks = new AtomicInteger();
+        AotRecording aot = new AotRecording(true, ends, () -> {
+            looks.incrementAndGet();
+            return used.get();
+        }, OFTEN);
+        aot.endOnceForwardsProfiled();
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (looks.get() == 0 && System.nanoTime() < until) {
+            Thread.sleep(10);
+        }
+        aot.close(); // the daemon stops
+        until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().equals("aot-recording") && t.isAlive())
+                && System.nanoTime() < until) {
+            Thread.sleep(10);
+        }
+        int seen = looks.get();
+        used.set(true);
+        Thread.sleep(100);
+        assertThat(looks).as("no look after the close").hasValue(seen);
+        assertThat(invoked).isEmpty();
+    }
+
+    @Test
     void aJvmThatDoesNotRecordIsNeverAskedAndNeverWatched() throws Exception {
         AtomicInteger looks = new AtomicInteger();
         AotRecording aot = new AotRecording(false, ends, () -> looks.incrementAndGet() > 0, OFTEN);

@@ -34,11 +34,12 @@ public final class BridgeDaemon implements Closeable {
     /**
      * The parts, built by the composition root; {@code forwards} and {@code watcher} are null when forwarding
      * is off, {@code reaper} when the host is not DockBridge's to delete, {@code warmup} when turned off. {@code network}
-     * is the thread the SSH connections and the forwards share: it closes after them.
+     * is the thread the SSH connections and the forwards share: it closes after them. {@code jvmTraining}: what ends the
+     * JVM's ahead-of-time training, closed with the daemon.
      */
     public record Parts(NetworkLoop network, HostLifecycle lifecycle, DockerSocketProxy proxy, ForwardManager forwards, ContainerWatcher watcher,
                         IdleReaper reaper, WorkMonitor work, ServerPresence presence, MountedFolders mounts, ControlServer control,
-                        RequestPathWarmup warmup) {
+                        RequestPathWarmup warmup, Closeable jvmTraining) {
     }
 
     private static final Duration IDLE_TICK = Duration.ofSeconds(1);
@@ -57,6 +58,7 @@ public final class BridgeDaemon implements Closeable {
         cleanups.register(lock); // released last
         cleanups.register(parts.network());
         cleanups.register(parts.lifecycle());
+        cleanups.register(parts.jvmTraining());
     }
 
     /**
