@@ -14,7 +14,12 @@ root=$PWD
 dist=$root/dist
 bash scripts/install-deps.sh shellcheck curl
 
-fail() { echo "package-test: FAILED: $*" >&2; exit 1; }
+# a failed step leaves no daemon behind holding the bed's ports for the next run
+fail() {
+  echo "package-test: FAILED: $*" >&2
+  if [ -n "${config:-}" ]; then pkill -f -- "--config $config" 2>/dev/null || true; fi
+  exit 1
+}
 step() { echo "== package-test: $*"; }
 
 deb=''
