@@ -16,6 +16,7 @@ import org.apache.sshd.common.channel.exception.SshChannelOpenException;
 import org.apache.sshd.common.io.IoWriteFuture;
 import org.apache.sshd.common.session.Session;
 import org.apache.sshd.common.util.buffer.Buffer;
+import org.apache.sshd.common.util.buffer.ByteArrayBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,10 +41,12 @@ import dev.dockbridge.portforward.ChannelOpener;
 final class DirectTcpChannel implements ChannelOpener.RemoteEnd {
     private static final Logger log = LoggerFactory.getLogger(DirectTcpChannel.class);
     /** SSH_MSG_CHANNEL_DATA's fields before the bytes: recipient channel and length. */
-    private static final int DATA_HEADER = 8;
+    static final int DATA_HEADER = 8;
     private static final long MAX_WINDOW = 0xFFFF_FFFFL;
     /** Bytes of this channel's packets the session may hold unwritten (a full socket, a key exchange) before it waits. */
     private static final int MAX_UNWRITTEN = 256 * 1024;
+    /** Pieces from this size on go into a reused array (bulk data); smaller ones into a new one the size they need. */
+    static final int REUSED_FROM = 8 * 1024;
 
     enum State { OPENING, OPEN, CLOSE_SENT, DONE }
 
@@ -57,6 +60,7 @@ final class DirectTcpChannel implements ChannelOpener.RemoteEnd {
     private final String server; // for messages
     private final int windowSize;
     private final int packetSize;
+    private final PacketArrays arrays;
     private final CompletableFuture<ChannelOpener.RemoteEnd> opened = new CompletableFuture<>();
     private final ArrayDeque<Pending> queue = new ArrayDeque<>(2);
 
@@ -78,7 +82,7 @@ final class DirectTcpChannel implements ChannelOpener.RemoteEnd {
     }
 
     DirectTcpChannel(ForwardChannels owner, Session session, EventLoop loop, long id, String host, int port, String server,
-            ChannelOpener.RemoteSink sink, int windowSize, int packetSize) {
+            ChannelOpener.RemoteSink sink, int windowSize, int packetSize, PacketArrays arrays) {
         this.owner = owner;
         this.session = session;
         this.loop = loop;
@@ -89,6 +93,7 @@ final class DirectTcpChannel implements ChannelOpener.RemoteEnd {
         this.server = server;
         this.windowSize = windowSize;
         this.packetSize = packetSize;
+        this.arrays = arrays;
         this.localWindow = windowSize;
     }
 
@@ -358,6 +363,7 @@ final class DirectTcpChannel implements ChannelOpener.RemoteEnd {
             }
             IoWriteFuture written;
             int piece;
+            byte[] reused;
             try {
                 if (next.data() == null) { // the end-of-input marker
                     queue.poll();
@@ -369,7 +375,10 @@ final class DirectTcpChannel implements ChannelOpener.RemoteEnd {
                     return; // its WINDOW_ADJUST resumes
                 }
                 piece = (int) Math.min(next.data().remaining(), Math.min(remotePacketSize, remoteWindow));
-                Buffer packet = session.createBuffer(SshConstants.SSH_MSG_CHANNEL_DATA, piece + DATA_HEADER);
+                reused = piece >= REUSED_FROM ? arrays.take() : null;
+                Buffer packet = reused != null
+                        ? session.prepareBuffer(SshConstants.SSH_MSG_CHANNEL_DATA, new ByteArrayBuffer(reused, false))
+                        : session.createBuffer(SshConstants.SSH_MSG_CHANNEL_DATA, piece + DATA_HEADER);
                 packet.putUInt(recipient);
                 packet.putUInt(piece);
                 int at = packet.wpos();
@@ -390,6 +399,9 @@ final class DirectTcpChannel implements ChannelOpener.RemoteEnd {
                 unwritten += piece;
                 written.addListener(f -> onLoop(() -> {
                     unwritten -= piece;
+                    if (reused != null) { // written or failed, the session is done with it (a packet it never ends keeps it)
+                        arrays.giveBack(reused);
+                    }
                     if (f.isWritten()) {
                         writeNext();
                     } else {
@@ -398,6 +410,8 @@ final class DirectTcpChannel implements ChannelOpener.RemoteEnd {
                 }));
             } else if (!written.isWritten()) {
                 sessionGone(written.getException());
+            } else if (reused != null) {
+                arrays.giveBack(reused);
             }
         }
     }

@@ -34,12 +34,15 @@ final class ForwardChannels extends ClientConnectionService {
     private final AtomicLong nextId = new AtomicLong(FIRST_ID);
     private final int windowSize;
     private final int packetSize;
+    /** Enough for one bulk stream's packets in flight (a channel holds at most 256 KiB unwritten) and then some. */
+    private final PacketArrays packetArrays;
 
     ForwardChannels(AbstractClientSession session) throws SshException {
         super(session);
         // read once per session, not once per channel as sshd-core's channels do
         windowSize = (int) Math.min(Integer.MAX_VALUE, CoreModuleProperties.WINDOW_SIZE.getRequired(session));
         packetSize = (int) Math.min(Integer.MAX_VALUE, CoreModuleProperties.MAX_PACKET_SIZE.getRequired(session));
+        packetArrays = new PacketArrays(packetSize + DirectTcpChannel.DATA_HEADER, 16);
     }
 
     /** Opens a channel to {@code host:port} as the server sees it; the future completes with the server's answer. */
@@ -53,7 +56,7 @@ final class ForwardChannels extends ClientConnectionService {
             return CompletableFuture.failedFuture(new IOException("the SSH session to " + server + " is closed"));
         }
         DirectTcpChannel channel = new DirectTcpChannel(this, session, onLoop.eventLoop(), nextId.getAndIncrement(), host, port, server,
-                sink, windowSize, packetSize);
+                sink, windowSize, packetSize, packetArrays);
         tcp.put(channel.id(), channel);
         if (isClosing()) { // closed meanwhile: preClose may have missed it
             channel.sessionEnded();
@@ -75,6 +78,11 @@ final class ForwardChannels extends ClientConnectionService {
     /** Opens whose timeout is still to come: each is cancelled when the server answers. */
     int pendingOpenTimeouts() {
         return (int) tcp.values().stream().filter(DirectTcpChannel::awaitsOpenTimeout).count();
+    }
+
+    /** Read from another thread by tests only: a racy size is good enough there. */
+    int keptPacketArrays() {
+        return packetArrays.kept();
     }
 
     @Override

@@ -538,6 +538,12 @@ public final class SshTunnel implements Tunnel {
         return forwards == null ? 0 : forwards.tcpChannels();
     }
 
+    /** Packet arrays the current session keeps for reuse (its forwards' bulk data packets, once written). */
+    int keptPacketArrays() {
+        ForwardChannels forwards = currentForwards();
+        return forwards == null ? 0 : forwards.keptPacketArrays();
+    }
+
     private ForwardChannels currentForwards() {
         ClientSession s;
         synchronized (lock) {

@@ -93,6 +93,9 @@ class DirectTcpChannelTest {
         until(() -> sink.size() >= data.length);
 
         assertThat(sink.bytes()).isEqualTo(data);
+        // the full packets' arrays went back for reuse once written (whole bytes above: none was reused too early)
+        until(() -> tunnel.keptPacketArrays() > 0);
+        assertThat(tunnel.keptPacketArrays()).isBetween(1, 16);
         end.close();
         until(() -> tunnel.tcpChannels() == 0);
     }

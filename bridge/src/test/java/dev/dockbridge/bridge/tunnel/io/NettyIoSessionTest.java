@@ -26,8 +26,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.sshd.client.channel.ChannelExec;
 import org.apache.sshd.client.channel.ClientChannelEvent;
 import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.common.io.IoSession;
+import org.apache.sshd.common.io.IoWriteFuture;
 import org.apache.sshd.common.session.Session;
 import org.apache.sshd.common.session.SessionListener;
+import org.apache.sshd.common.util.buffer.ByteArrayBuffer;
 import org.apache.sshd.common.util.threads.ThreadUtils;
 import org.apache.sshd.core.CoreModuleProperties;
 import org.apache.sshd.server.forward.AcceptAllForwardingFilter;
@@ -123,6 +126,28 @@ class NettyIoSessionTest {
         CompletableFuture<Boolean> internal = new CompletableFuture<>();
         loop.group().execute(() -> internal.complete(ThreadUtils.isInternalThread()));
         assertThat(internal.get(5, TimeUnit.SECONDS)).isTrue();
+    }
+
+    @Test
+    @Timeout(30)
+    void writesAndClosesAfterTheLoopIsGoneEndWithoutWaitingForIt() throws Exception {
+        ClientSession session = tunnel.session();
+        IoSession io = session.getIoSession();
+
+        loop.close(); // the daemon stopping: the loop takes no more work
+
+        // a write from another thread (a keep-alive, a docker connection's stream) fails at once instead of hanging
+        IoWriteFuture written = io.writeBuffer(new ByteArrayBuffer(new byte[] {0, 0, 0, 12, 10, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}));
+        assertThat(written.await(5, TimeUnit.SECONDS)).as("the write's future completed").isTrue();
+        assertThat(written.isWritten()).isFalse();
+        // both kinds of close complete
+        assertThat(io.close(false).await(5, TimeUnit.SECONDS)).as("graceful close").isTrue();
+        assertThat(io.close(true).await(5, TimeUnit.SECONDS)).as("immediate close").isTrue();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (session.isOpen() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(session.isOpen()).as("the session ended with its socket").isFalse();
     }
 
     /** Sends {@code data} through a forward, each piece written on the loop once the one before was taken. */
