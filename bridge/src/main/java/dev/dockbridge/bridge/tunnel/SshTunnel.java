@@ -147,6 +147,7 @@ public final class SshTunnel implements Tunnel {
         // several times slower, which caps port-forward throughput.
         client.setCipherFactories(List.of(BuiltinCiphers.aes128gcm, BuiltinCiphers.aes256gcm,
                 BuiltinCiphers.aes128ctr, BuiltinCiphers.aes192ctr, BuiltinCiphers.aes256ctr));
+        client.setRandomFactory(SessionRandom.factory());
         // why a session ended, in one line (sshd's own loggers stay at WARN): a peer's disconnect names its reason
         client.addSessionListener(new SessionListener() {
             @Override

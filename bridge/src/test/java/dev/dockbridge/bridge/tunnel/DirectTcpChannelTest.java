@@ -79,6 +79,11 @@ class DirectTcpChannelTest {
     }
 
     @Test
+    void theSessionsPaddingComesFromTheChunkedDrbg() throws Exception {
+        assertThat(tunnel.session().getFactoryManager().getRandomFactory().create()).isInstanceOf(SessionRandom.class);
+    }
+
+    @Test
     @Timeout(60)
     void bytesBothWaysArriveWholeWithinTheServersSmallWindow() throws Exception {
         byte[] data = random(3 * 1024 * 1024 + 17);
