@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.netty.buffer.ByteBuf;
@@ -89,12 +90,26 @@ final class NettyIoSession extends AbstractCloseable implements IoSession, Event
         }
         // sshd-core does not touch a buffer again once handed over: wrapped, not copied
         pending.add(new PendingWrite(Unpooled.wrappedBuffer(buffer.array(), buffer.rpos(), buffer.available()), future));
+        if (ended.get()) { // ended meanwhile: nothing drains the queue any more
+            failPending();
+            return future;
+        }
         // written at the end of the loop's turn, also from the loop: the packets of every forward the turn served (opens,
         // data, closes) leave in one write instead of a system call and a TCP segment each
-        if (drainScheduled.compareAndSet(false, true)) {
-            loop.execute(drain);
+        if (drainScheduled.compareAndSet(false, true) && !onLoop(drain)) {
+            ended(); // the loop is gone (the daemon stops) and its socket with it, before its close reached this session
         }
         return future;
+    }
+
+    /** Hands {@code task} to the loop; false when the loop is shut down and runs nothing again. */
+    private boolean onLoop(Runnable task) {
+        try {
+            loop.execute(task);
+            return true;
+        } catch (RejectedExecutionException e) {
+            return false;
+        }
     }
 
     private void drainFromTask() {
@@ -118,28 +133,32 @@ final class NettyIoSession extends AbstractCloseable implements IoSession, Event
     @Override
     protected CloseFuture doCloseGracefully() {
         DefaultCloseFuture flushed = new DefaultCloseFuture(toString(), futureLock);
-        loop.execute(() -> {
+        if (!onLoop(() -> {
             drain();
             channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> flushed.setClosed());
-        });
+        })) {
+            flushed.setClosed(); // the loop is gone: nothing more can be written
+        }
         return flushed;
     }
 
     @Override
     protected void doCloseImmediately() {
         channel.close().addListener((ChannelFutureListener) f -> ended());
+        if (loop.isShutdown()) { // the close's listener would run on the loop, which runs nothing again
+            ended();
+        }
     }
 
-    /** Runs once, on the loop, after the socket closed: fails what was not written and tells sshd-core. */
+    /**
+     * Runs once after the socket closed, on the loop (or where the loop was found gone): fails what was not written and
+     * tells sshd-core.
+     */
     private void ended() {
         if (!ended.compareAndSet(false, true)) {
             return;
         }
-        ClosedChannelException closed = new ClosedChannelException();
-        for (PendingWrite w = pending.poll(); w != null; w = pending.poll()) {
-            w.bytes().release();
-            w.future().done(closed);
-        }
+        failPending();
         service.forget(this);
         try {
             handler.sessionClosed(this);
@@ -147,6 +166,17 @@ final class NettyIoSession extends AbstractCloseable implements IoSession, Event
             log.debug("session {}: sessionClosed failed", id, e);
         } finally {
             super.doCloseImmediately();
+        }
+    }
+
+    private void failPending() {
+        ClosedChannelException closed = null;
+        for (PendingWrite w = pending.poll(); w != null; w = pending.poll()) {
+            w.bytes().release();
+            if (closed == null) {
+                closed = new ClosedChannelException();
+            }
+            w.future().done(closed);
         }
     }
 

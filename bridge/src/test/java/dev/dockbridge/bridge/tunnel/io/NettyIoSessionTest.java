@@ -38,6 +38,7 @@ import org.apache.sshd.server.Environment;
 import org.apache.sshd.server.channel.ChannelSession;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -128,7 +129,8 @@ class NettyIoSessionTest {
         assertThat(internal.get(5, TimeUnit.SECONDS)).isTrue();
     }
 
-    @Test
+    /** Repeated: whether the session has heard of its socket's close before the write comes is a race (it lost one run in two to eight here). */
+    @RepeatedTest(30)
     @Timeout(30)
     void writesAndClosesAfterTheLoopIsGoneEndWithoutWaitingForIt() throws Exception {
         ClientSession session = tunnel.session();
