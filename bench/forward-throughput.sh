@@ -81,7 +81,7 @@ iperf() { "$@" -t "$run_s" -J | python3 -c 'import json,sys; print(json.load(sys
 # CPU time (ms) of each thread of a process so far, summed by thread name with digits dropped: "name ms" lines
 thread_ms() {
   for t in /proc/"$1"/task/*; do
-    printf '%s %s\n' "$(tr -d ' ' <"$t/comm" | tr -d '0-9')" "$(awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) * 1000 / hz}' "$t/stat")"
+    printf '%s %s\n' "$(tr -d ' ' <"$t/comm" | tr -d '0-9')" "$(stat_ms "$t/stat")"
   done 2>/dev/null | awk '{ms[$1] += $2} END {for (n in ms) print n, ms[n]}'
 }
 # CPU time (ms) so far of the test-bed host's processes whose name matches a case pattern ("*" for any ending)

@@ -43,5 +43,7 @@ forward_targets() {
   httpd_ctr=$("${engine[@]}" docker run -d -p 18080:80 bench httpd -f -p 80 -h /www)
 }
 
+# stat_ms FILE: the CPU time (user + system, ms) so far in a /proc stat file (a process's, or one of its threads')
+stat_ms() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) * 1000 / hz}' "$1"; }
 # cpu_ms PID: the CPU time (user + system, ms) of a process so far
-cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) * 1000 / hz}' "/proc/$1/stat"; }
+cpu_ms() { stat_ms "/proc/$1/stat"; }

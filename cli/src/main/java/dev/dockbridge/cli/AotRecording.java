@@ -6,7 +6,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
@@ -58,9 +57,8 @@ final class AotRecording implements Closeable {
     private final DiagnosticCommands commands;
     private final BooleanSupplier forwardsProfiled;
     private final Duration checkEvery;
-    private final AtomicBoolean watching = new AtomicBoolean();
-    private volatile Thread watcher;
-    private volatile boolean closed;
+    private Thread watcher; // guarded by this: made once
+    private volatile boolean closed; // also read by the watcher's loop
 
     /** The JVM's diagnostic commands ({@code jcmd}'s), by operation name; answers with the command's output. */
     interface DiagnosticCommands {
@@ -105,15 +103,13 @@ final class AotRecording implements Closeable {
      */
     CompletableFuture<String> endOnceForwardsProfiled() {
         CompletableFuture<String> answer = new CompletableFuture<>();
-        if (!recording || !watching.compareAndSet(false, true)) {
-            return answer; // never completes: nothing will end here
-        }
-        Thread thread = new Thread(() -> watch(answer), "aot-recording");
-        thread.setDaemon(true); // a stop does not wait for a cache being written: the launcher refuses one cut short
-        watcher = thread;
-        thread.start();
-        if (closed) {
-            thread.interrupt(); // closed while it was being made
+        synchronized (this) {
+            if (!recording || watcher != null || closed) {
+                return answer; // never completes: nothing will end here
+            }
+            watcher = new Thread(() -> watch(answer), "aot-recording");
+            watcher.setDaemon(true); // a stop does not wait for a cache being written: the launcher refuses one cut short
+            watcher.start();
         }
         return answer;
     }
@@ -139,11 +135,10 @@ final class AotRecording implements Closeable {
 
     /** Stops looking at the forwards (the daemon stops): a recording not ended yet is written at the JVM's exit. */
     @Override
-    public void close() {
+    public synchronized void close() {
         closed = true;
-        Thread thread = watcher;
-        if (thread != null) {
-            thread.interrupt();
+        if (watcher != null) {
+            watcher.interrupt();
         }
     }
 

@@ -160,16 +160,8 @@ public final class DaemonAssembly {
             work = new WorkMonitor(containers, sampler, sampler, () -> lifecycle.snapshot().state() == HostState.READY);
             presence = new ServerPresence(lifecycle, lifecycle.provider(), machineId(), activity::lastActivity, config.idle().timeout(), clock);
             ServerPresence present = presence;
-            lifecycle.addListener(new HostLifecycle.Listener() {
-                @Override
-                public void ready(ProvisionedHost host, Optional<HourlyPrice> price) {
-                    present.wake(); // the guard goes on a new server at once, not within the next half minute
-                }
-
-                @Override
-                public void deleted(ProvisionedHost host) {
-                }
-            });
+            // the guard goes on a new server at once, not within the next half minute
+            lifecycle.addListener(HostLifecycle.Listener.onReady(present::wake));
             reaper = new IdleReaper(lifecycle, activity, () -> forwardsForStatus == null ? List.of() : forwardsForStatus.snapshot(), policy, clock,
                     containers, profile.stateDir().resolve("hold"), present::otherMachines);
         }
@@ -179,8 +171,8 @@ public final class DaemonAssembly {
         // with forwarding off there is nothing of it to learn
         AotRecording aot = AotRecording.ofThisJvm(forwards == null ? () -> true : AotRecording.forwardsUsed(forwards::snapshot));
         RequestPathWarmup warmup = local.warmup() ? requestPathWarmup(lifecycle, hostReady, looks, binds, aot) : null;
-        if (warmup == null) {
-            lifecycle.addListener(endsOnReady(aot));
+        if (warmup == null) { // without a warm-up the training can end once the first engine is ready (and the forwards were used)
+            lifecycle.addListener(HostLifecycle.Listener.onReady(aot::endOnceForwardsProfiled));
         }
         BridgeDaemon daemon = new BridgeDaemon(new BridgeDaemon.Parts(network, lifecycle, proxy, forwards, watcher, reaper, work, presence, mounts, control,
                 warmup, aot), lock);
@@ -229,31 +221,8 @@ public final class DaemonAssembly {
         };
         RequestPathWarmup warmup = new RequestPathWarmup(profile.stateDir().resolve("warmup.sock"), readyOnly, hostReady, looks, binds,
                 WARMUP_EXCHANGES, WARMUP_CLIENTS, aot::endOnceForwardsProfiled);
-        lifecycle.addListener(new HostLifecycle.Listener() {
-            @Override
-            public void ready(ProvisionedHost host, Optional<HourlyPrice> price) {
-                warmup.start(); // the first time only
-            }
-
-            @Override
-            public void deleted(ProvisionedHost host) {
-            }
-        });
+        lifecycle.addListener(HostLifecycle.Listener.onReady(warmup::start)); // it runs the first time only
         return warmup;
-    }
-
-    /** Without a warm-up, an ahead-of-time training can end once the first engine is ready (and the forwards were used). */
-    private static HostLifecycle.Listener endsOnReady(AotRecording aot) {
-        return new HostLifecycle.Listener() {
-            @Override
-            public void ready(ProvisionedHost host, Optional<HourlyPrice> price) {
-                aot.endOnceForwardsProfiled();
-            }
-
-            @Override
-            public void deleted(ProvisionedHost host) {
-            }
-        };
     }
 
     /**
@@ -274,17 +243,10 @@ public final class DaemonAssembly {
         }
         Path savedPing = profile.stateDir().resolve("engine-ping");
         Path savedVersion = profile.stateDir().resolve("engine-version");
-        lifecycle.addListener(new HostLifecycle.Listener() {
-            @Override
-            public void ready(ProvisionedHost host, Optional<HourlyPrice> price) {
-                keep(savedPing, lifecycle.engineHeaders());
-                keep(savedVersion, lifecycle.engineVersion());
-            }
-
-            @Override
-            public void deleted(ProvisionedHost host) {
-            }
-        });
+        lifecycle.addListener(HostLifecycle.Listener.onReady(() -> {
+            keep(savedPing, lifecycle.engineHeaders());
+            keep(savedVersion, lifecycle.engineVersion());
+        }));
         boolean volume = config.hetzner().volumeSizeGb() > 0;
         return new NoServerResponder(
                 () -> NO_SERVER.contains(lifecycle.snapshot().state()),

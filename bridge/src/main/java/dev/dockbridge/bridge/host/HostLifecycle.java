@@ -137,6 +137,20 @@ public final class HostLifecycle implements Closeable {
         /** Every change of state, in order (for tests and debugging). */
         default void transition(HostState from, HostState to) {
         }
+
+        /** A listener that runs {@code work} each time a host is ready, and does nothing else. */
+        static Listener onReady(Runnable work) {
+            return new Listener() {
+                @Override
+                public void ready(ProvisionedHost host, Optional<HourlyPrice> price) {
+                    work.run();
+                }
+
+                @Override
+                public void deleted(ProvisionedHost host) {
+                }
+            };
+        }
     }
 
     /**

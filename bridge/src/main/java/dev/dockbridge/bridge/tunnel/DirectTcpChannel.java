@@ -46,7 +46,7 @@ final class DirectTcpChannel implements ChannelOpener.RemoteEnd {
     /** Bytes of this channel's packets the session may hold unwritten (a full socket, a key exchange) before it waits. */
     private static final int MAX_UNWRITTEN = 256 * 1024;
     /** Pieces from this size on go into a reused array (bulk data); smaller ones into a new one the size they need. */
-    static final int REUSED_FROM = 8 * 1024;
+    private static final int REUSED_FROM = 8 * 1024;
 
     enum State { OPENING, OPEN, CLOSE_SENT, DONE }
 
