@@ -6,7 +6,8 @@ import java.util.ArrayDeque;
  * Byte arrays for a session's full-size forward data packets, taken back once the session wrote them. A bulk upload
  * made a new zeroed 32 KiB array per packet: at several Gbit/s that was the daemon's largest allocation, and with a small
  * heap a young collection every few milliseconds (a profile of an upload: `memset` and the collector's root scanning
- * about 6 % of the daemon's time). Used on the session's event loop only, so it needs no lock.
+ * about 6 % of the daemon's time). Thread-safe: a docker socket channel's packets are made on its writer's thread and
+ * written on the loop.
  */
 final class PacketArrays {
     /** Room an SSH packet needs around its payload: header, padding, the AEAD tag or MAC, sshd-core's own slack. */
@@ -23,19 +24,19 @@ final class PacketArrays {
         this.free = new ArrayDeque<>(keep);
     }
 
-    byte[] take() {
+    synchronized byte[] take() {
         byte[] a = free.pollLast();
         return a != null ? a : new byte[arrayLength];
     }
 
     /** An array from {@link #take} that nothing reads or writes any more. */
-    void giveBack(byte[] array) {
+    synchronized void giveBack(byte[] array) {
         if (array.length == arrayLength && free.size() < keep) {
             free.addLast(array);
         }
     }
 
-    int kept() {
+    synchronized int kept() {
         return free.size();
     }
 }

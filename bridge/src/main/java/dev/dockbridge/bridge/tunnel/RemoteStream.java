@@ -13,7 +13,11 @@ import java.io.IOException;
  */
 public interface RemoteStream extends Closeable {
 
-    /** Sends bytes; blocks until the SSH session has taken them (the remote window may make it wait). */
+    /**
+     * Sends bytes; the caller's array is free when it returns. Blocks while the write before it is not yet taken by the
+     * SSH session (the remote window may make it wait); a write that failed is reported by the next write or by
+     * {@link #shutdownOutput}.
+     */
     void write(byte[] data, int offset, int length) throws IOException;
 
     /** Sends EOF: the remote endpoint sees the end of its input while the other direction goes on. */
