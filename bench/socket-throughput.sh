@@ -64,5 +64,5 @@ print("|---|---|---|---|---|---|---|")
 names = {"direct": "direct (the engine's socket)", "ssh-L": "OpenSSH ssh -L (aes128-gcm)", "dockbridge": "DockBridge"}
 for p in ["direct", "ssh-L", "dockbridge"]:
     up, down = med(p, 2), med(p, 3)
-    print(f"| {names[p]} | {up} | {mib * 1000 / up:.0f} | {up / med('ssh-L', 2):.2f} | {down} | {mib * 1000 / down:.0f} | {down / med('ssh-L', 3):.2f} |")
+    print(f"| {names[p]} | {up:.0f} | {mib * 1000 / up:.0f} | {up / med('ssh-L', 2):.2f} | {down:.0f} | {mib * 1000 / down:.0f} | {down / med('ssh-L', 3):.2f} |")
 PY
