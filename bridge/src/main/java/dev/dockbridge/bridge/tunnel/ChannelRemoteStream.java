@@ -10,7 +10,7 @@ import org.apache.sshd.common.util.buffer.ByteArrayBuffer;
  * A {@link RemoteStream} over an opened async-streaming SSH channel. A write copies the caller's bytes and returns once
  * the write before it is done, so the caller reads its next chunk while the session sends this one: waiting for each
  * write before the next read made an upload through the docker socket (a build context, {@code docker load}, a stdin)
- * 1.2-1.3x slower than OpenSSH's {@code ssh -L} on the same bed. One write at a time is in flight, which keeps the
+ * take 1.3x the time of OpenSSH's {@code ssh -L} on the same bed. One write at a time is in flight, which keeps the
  * channel's backpressure; its failure is thrown by the next write or by {@link #shutdownOutput}.
  */
 final class ChannelRemoteStream implements RemoteStream {

@@ -40,13 +40,9 @@ import dev.dockbridge.portforward.ChannelOpener;
  */
 final class DirectTcpChannel implements ChannelOpener.RemoteEnd {
     private static final Logger log = LoggerFactory.getLogger(DirectTcpChannel.class);
-    /** SSH_MSG_CHANNEL_DATA's fields before the bytes: recipient channel and length. */
-    static final int DATA_HEADER = 8;
     private static final long MAX_WINDOW = 0xFFFF_FFFFL;
     /** Bytes of this channel's packets the session may hold unwritten (a full socket, a key exchange) before it waits. */
     private static final int MAX_UNWRITTEN = 256 * 1024;
-    /** Pieces from this size on go into a reused array (bulk data); smaller ones into a new one the size they need. */
-    private static final int REUSED_FROM = 8 * 1024;
 
     enum State { OPENING, OPEN, CLOSE_SENT, DONE }
 
@@ -375,10 +371,10 @@ final class DirectTcpChannel implements ChannelOpener.RemoteEnd {
                     return; // its WINDOW_ADJUST resumes
                 }
                 piece = (int) Math.min(next.data().remaining(), Math.min(remotePacketSize, remoteWindow));
-                reused = piece >= REUSED_FROM ? arrays.take() : null;
+                reused = piece >= PacketArrays.REUSED_FROM ? arrays.take() : null;
                 Buffer packet = reused != null
                         ? session.prepareBuffer(SshConstants.SSH_MSG_CHANNEL_DATA, new ByteArrayBuffer(reused, false))
-                        : session.createBuffer(SshConstants.SSH_MSG_CHANNEL_DATA, piece + DATA_HEADER);
+                        : session.createBuffer(SshConstants.SSH_MSG_CHANNEL_DATA, piece + PacketArrays.DATA_HEADER);
                 packet.putUInt(recipient);
                 packet.putUInt(piece);
                 int at = packet.wpos();

@@ -42,7 +42,7 @@ final class ForwardChannels extends ClientConnectionService {
         // read once per session, not once per channel as sshd-core's channels do
         windowSize = (int) Math.min(Integer.MAX_VALUE, CoreModuleProperties.WINDOW_SIZE.getRequired(session));
         packetSize = (int) Math.min(Integer.MAX_VALUE, CoreModuleProperties.MAX_PACKET_SIZE.getRequired(session));
-        packetArrays = new PacketArrays(packetSize + DirectTcpChannel.DATA_HEADER, 16);
+        packetArrays = PacketArrays.forDataPackets(packetSize, 16);
     }
 
     /** Opens a channel to {@code host:port} as the server sees it; the future completes with the server's answer. */

@@ -10,12 +10,21 @@ import java.util.ArrayDeque;
  * written on the loop.
  */
 final class PacketArrays {
+    /** SSH_MSG_CHANNEL_DATA's fields before the bytes: recipient channel and length. */
+    static final int DATA_HEADER = 8;
+    /** Pieces from this size on go into a reused array (bulk data); smaller ones into a new one the size they need. */
+    static final int REUSED_FROM = 8 * 1024;
     /** Room an SSH packet needs around its payload: header, padding, the AEAD tag or MAC, sshd-core's own slack. */
     private static final int PACKET_OVERHEAD = 256;
 
     private final int arrayLength;
     private final int keep;
     private final ArrayDeque<byte[]> free;
+
+    /** Arrays for a channel's data packets of up to {@code maxPacket} bytes (the peer's maximum packet size). */
+    static PacketArrays forDataPackets(long maxPacket, int keep) {
+        return new PacketArrays((int) Math.min(Integer.MAX_VALUE - PACKET_OVERHEAD - DATA_HEADER, maxPacket) + DATA_HEADER, keep);
+    }
 
     /** Arrays for packets of up to {@code payload} bytes of channel data; at most {@code keep} kept while unused. */
     PacketArrays(int payload, int keep) {

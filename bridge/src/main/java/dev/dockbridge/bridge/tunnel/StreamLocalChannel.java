@@ -22,11 +22,6 @@ import org.apache.sshd.common.io.IoWriteFuture;
 final class StreamLocalChannel extends AbstractClientChannel implements TunnelChannel {
     static final String TYPE = "direct-streamlocal@openssh.com";
 
-    /** SSH_MSG_CHANNEL_DATA's fields before the bytes: recipient channel and length. */
-    private static final int DATA_HEADER = 8;
-    /** Pieces from this size on go into a reused array (bulk data); smaller ones into a new one the size they need. */
-    private static final int REUSED_FROM = 8 * 1024;
-
     private final String socketPath;
     private final ChannelWriteGate writeGate = new ChannelWriteGate();
     private final InboundChunks inbound = new InboundChunks();
@@ -59,7 +54,7 @@ final class StreamLocalChannel extends AbstractClientChannel implements TunnelCh
 
     @Override
     protected void doOpen() {
-        asyncIn = new DataOutput(new PacketArrays((int) Math.min(Integer.MAX_VALUE - 1024, getRemoteWindow().getPacketSize()) + DATA_HEADER, 2));
+        asyncIn = new DataOutput(PacketArrays.forDataPackets(getRemoteWindow().getPacketSize(), 2));
     }
 
     @Override
@@ -109,7 +104,7 @@ final class StreamLocalChannel extends AbstractClientChannel implements TunnelCh
 
         @Override
         protected Buffer createSendBuffer(Buffer buffer, Channel channel, int length) {
-            if (length < REUSED_FROM) {
+            if (length < PacketArrays.REUSED_FROM) {
                 return super.createSendBuffer(buffer, channel, length);
             }
             Buffer packet = getSession().prepareBuffer(SshConstants.SSH_MSG_CHANNEL_DATA, new ReusedArray(arrays));

@@ -15,8 +15,6 @@ import java.util.concurrent.TimeUnit;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.session.ConnectionService;
 import org.apache.sshd.core.CoreModuleProperties;
-import org.apache.sshd.server.Environment;
-import org.apache.sshd.server.channel.ChannelSession;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -40,7 +38,7 @@ class ChannelRemoteStreamTest {
     @BeforeEach
     void start() throws Exception {
         server = InProcessSshServer.start(s -> {
-            s.setCommandFactory((channel, command) -> new Echo(reading));
+            s.setCommandFactory((channel, command) -> new InProcessSshServer.Echo(reading));
             CoreModuleProperties.WINDOW_SIZE.set(s, (long) SERVER_WINDOW);
         });
         tunnel = new SshTunnel(server.target(Duration.ofSeconds(10)), Clock.systemUTC());
@@ -113,38 +111,6 @@ class ChannelRemoteStreamTest {
             }
         } catch (IOException | InterruptedException e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    /** Once told to, writes back what it reads, then exits at its input's end. */
-    private static final class Echo extends InProcessSshServer.ScriptedCommand {
-        private final CountDownLatch reading;
-        private Thread copier;
-
-        Echo(CountDownLatch reading) {
-            this.reading = reading;
-        }
-
-        @Override
-        public void start(ChannelSession channel, Environment env) {
-            copier = new Thread(() -> {
-                try {
-                    reading.await();
-                    in.transferTo(out);
-                    out.flush();
-                    exit.onExit(0);
-                } catch (IOException e) {
-                    exit.onExit(1, e.toString());
-                } catch (InterruptedException e) {
-                    exit.onExit(1, "interrupted");
-                }
-            });
-            copier.start();
-        }
-
-        @Override
-        public void destroy(ChannelSession channel) {
-            copier.interrupt();
         }
     }
 }

@@ -7,8 +7,10 @@ import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
 import java.util.function.Consumer;
 
+import org.apache.sshd.server.Environment;
 import org.apache.sshd.server.ExitCallback;
 import org.apache.sshd.server.SshServer;
 import org.apache.sshd.server.auth.pubkey.AcceptAllPublickeyAuthenticator;
@@ -87,6 +89,45 @@ public final class InProcessSshServer implements AutoCloseable {
 
         @Override
         public void destroy(ChannelSession channel) {
+        }
+    }
+
+    /** Writes back what it reads (each read at once) until its input ends, then exits 0; reads once {@code go} opens. */
+    public static final class Echo extends ScriptedCommand {
+        private final CountDownLatch go;
+        private Thread copier;
+
+        public Echo() {
+            this(new CountDownLatch(0));
+        }
+
+        public Echo(CountDownLatch go) {
+            this.go = go;
+        }
+
+        @Override
+        public void start(ChannelSession channel, Environment env) {
+            copier = new Thread(() -> {
+                try {
+                    go.await();
+                    byte[] buf = new byte[8192];
+                    for (int n; (n = in.read(buf)) >= 0; ) {
+                        out.write(buf, 0, n);
+                        out.flush();
+                    }
+                    exit.onExit(0);
+                } catch (IOException e) {
+                    exit.onExit(1, e.toString());
+                } catch (InterruptedException e) {
+                    exit.onExit(1, "interrupted");
+                }
+            });
+            copier.start();
+        }
+
+        @Override
+        public void destroy(ChannelSession channel) {
+            copier.interrupt();
         }
     }
 }

@@ -34,8 +34,6 @@ import org.apache.sshd.common.util.buffer.ByteArrayBuffer;
 import org.apache.sshd.common.util.threads.ThreadUtils;
 import org.apache.sshd.core.CoreModuleProperties;
 import org.apache.sshd.server.forward.AcceptAllForwardingFilter;
-import org.apache.sshd.server.Environment;
-import org.apache.sshd.server.channel.ChannelSession;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.RepeatedTest;
@@ -73,7 +71,7 @@ class NettyIoSessionTest {
         threads.submit(this::serveEcho);
         server = InProcessSshServer.start(s -> {
             s.setForwardingFilter(AcceptAllForwardingFilter.INSTANCE);
-            s.setCommandFactory((channel, command) -> new CatCommand());
+            s.setCommandFactory((channel, command) -> new InProcessSshServer.Echo());
             CoreModuleProperties.REKEY_BYTES_LIMIT.set(s, (long) REKEY_BYTES);
             s.addSessionListener(new SessionListener() {
                 @Override
@@ -244,32 +242,5 @@ class NettyIoSessionTest {
 
     private static byte[] digest(byte[] data) throws Exception {
         return MessageDigest.getInstance("SHA-256").digest(data);
-    }
-
-    /** {@code cat}: what comes in goes back out, until the input ends. */
-    private static final class CatCommand extends InProcessSshServer.ScriptedCommand {
-        private Thread copier;
-
-        @Override
-        public void start(ChannelSession channel, Environment env) {
-            copier = new Thread(() -> {
-                try {
-                    byte[] buf = new byte[8192];
-                    for (int n; (n = in.read(buf)) >= 0; ) {
-                        out.write(buf, 0, n);
-                        out.flush();
-                    }
-                    exit.onExit(0);
-                } catch (IOException e) {
-                    exit.onExit(1, e.toString());
-                }
-            });
-            copier.start();
-        }
-
-        @Override
-        public void destroy(ChannelSession channel) {
-            copier.interrupt();
-        }
     }
 }
